@@ -271,7 +271,10 @@ def lds_weights(y, bins, kernel="gaussian", ks=5, sigma=2, reweight="sqrt_inv"):
         Kernel width.
     reweight : {"sqrt_inv", "inverse", "none"}, default="sqrt_inv"
         ``"sqrt_inv"`` smooths square-rooted counts, ``"inverse"`` the counts
-        clipped to ``[5, 1000]``; ``"none"`` returns all-ones weights.
+        clipped to ``[5, 1000]``; ``"none"`` returns all-ones weights.  (The
+        reference code smooths the clipped counts of ``"inverse"`` as an
+        integer array, which truncates them; skltsynth smooths in floating
+        point.  ``"sqrt_inv"``, the published setting, matches exactly.)
 
     Returns
     -------

@@ -34,7 +34,10 @@ def _reference_weights(labels, reweight, max_target=51, kernel="gaussian", ks=5,
     elif reweight == "inverse":
         value_dict = {k: np.clip(v, 5, 1000) for k, v in value_dict.items()}
     window = _reference_window(kernel, ks, sigma)
-    smoothed = convolve1d(np.asarray([v for _, v in value_dict.items()]), weights=window, mode="constant")
+    # the reference convolves an *integer* array for "inverse", which truncates the smoothed
+    # counts; skltsynth smooths in floating point (documented), so the test does too
+    counts = np.asarray([v for _, v in value_dict.items()], dtype=np.float64)
+    smoothed = convolve1d(counts, weights=window, mode="constant")
     num_per_label = [smoothed[min(max_target - 1, int(label * 10))] for label in labels]
     weights = [np.float32(1 / x) for x in num_per_label]
     scaling = len(weights) / np.sum(weights)
