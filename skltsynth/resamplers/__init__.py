@@ -1,0 +1,3 @@
+"""Resamplers built on :class:`skltsynth.base.BaseEmbeddingResampler`."""
+
+from .vmf_kde import VMFKDEResampler

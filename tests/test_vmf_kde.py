@@ -1,0 +1,186 @@
+"""Tests of VMFKDEResampler."""
+
+from collections import Counter
+
+import numpy as np
+import pytest
+from imblearn.pipeline import make_pipeline
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+
+from skltsynth.resamplers.vmf_kde import VMFKDEResampler, local_kappa
+
+
+def _unit(X):
+    return X / np.linalg.norm(X, axis=1, keepdims=True)
+
+
+def _clusters(counts, d=32, spread=0.6, seed=0, normalise=True):
+    """Gaussian clusters around random centres, one per class."""
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((len(counts), d)) * 2.0
+    X = np.concatenate([c + spread * rng.standard_normal((n, d)) for c, n in zip(centres, counts)])
+    y = np.repeat(np.arange(len(counts)), counts)
+    return (_unit(X) if normalise else X), y
+
+
+def test_counts_originals_first_and_unit_norm():
+    X, y = _clusters([40, 12, 5, 2])
+    sampler = VMFKDEResampler(random_state=0)
+    X_res, y_res = sampler.fit_resample(X, y)
+    assert dict(sampler.sampling_strategy_) == {1: 28, 2: 35, 3: 38}
+    assert Counter(y_res.tolist()) == {0: 40, 1: 40, 2: 40, 3: 40}
+    np.testing.assert_array_equal(X_res[: len(X)], X)
+    np.testing.assert_array_equal(y_res[: len(y)], y)
+    assert sampler.is_synthetic_.sum() == 160 - len(X)
+    new = X_res[len(X):]
+    np.testing.assert_allclose(np.linalg.norm(new, axis=1), 1.0, atol=1e-10)
+    # synthetic rows are new points, not copies
+    assert np.min(np.abs(new[:, None, :] - X[None]).sum(-1)) > 1e-6
+    # and they stay near their own class: nearest real row is of the same class
+    nearest = np.argmax(new @ X.T, axis=1)
+    assert np.mean(y[nearest] == y_res[len(X):]) > 0.95
+
+
+def test_reproducible_with_random_state():
+    X, y = _clusters([30, 6, 3])
+    a = VMFKDEResampler(random_state=7).fit_resample(X, y)[0]
+    b = VMFKDEResampler(random_state=7).fit_resample(X, y)[0]
+    c = VMFKDEResampler(random_state=8).fit_resample(X, y)[0]
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_moment_matching_places_rows_at_neighbour_distance():
+    # two rows at cosine 0.5 in d = 256: a draw sits at cosine ~0.5 from its seed
+    d = 256
+    X = np.zeros((102, d))
+    X[:100] = _unit(np.random.default_rng(1).standard_normal((100, d)))
+    X[100, 0] = 1.0
+    X[101, 0], X[101, 1] = 0.5, np.sqrt(0.75)
+    y = np.r_[np.zeros(100, int), np.ones(2, int)]
+    X_res, _ = VMFKDEResampler(random_state=0).fit_resample(X, y)
+    new = X_res[102:]
+    seed_cos = np.max(new @ X[100:].T, axis=1)
+    assert seed_cos.mean() == pytest.approx(0.5, abs=0.03)
+    # banerjee is more concentrated; a larger bandwidth less
+    ban = VMFKDEResampler(kappa="banerjee", random_state=0).fit_resample(X, y)[0][102:]
+    wide = VMFKDEResampler(bandwidth=4.0, random_state=0).fit_resample(X, y)[0][102:]
+    assert np.max(ban @ X[100:].T, axis=1).mean() > seed_cos.mean() + 0.1
+    assert np.max(wide @ X[100:].T, axis=1).mean() < seed_cos.mean() - 0.1
+
+
+def test_fixed_kappa_and_cap():
+    X, y = _clusters([30, 4], d=16)
+    s = VMFKDEResampler(kappa=50.0, bandwidth=2.0, random_state=0)
+    s.fit_resample(X, y)
+    minority = y == 1
+    np.testing.assert_allclose(s.kappa_[minority], 25.0)
+    assert np.all(np.isnan(s.kappa_[~minority]))  # majority rows are never seeds
+    capped = VMFKDEResampler(kappa=1e9, kappa_max=300.0, random_state=0)
+    capped.fit_resample(X, y)
+    np.testing.assert_allclose(capped.kappa_[minority], 300.0)
+
+
+def test_singleton_classes_and_duplicates():
+    X, y = _clusters([20, 6, 1, 1], d=24)
+    X[20:23] = X[20]  # three duplicate rows in class 1
+    sampler = VMFKDEResampler(random_state=0)
+    X_res, y_res = sampler.fit_resample(X, y)
+    assert np.all(np.isfinite(X_res))
+    assert Counter(y_res.tolist()) == {0: 20, 1: 20, 2: 20, 3: 20}
+    k = sampler.kappa_
+    assert k[20] == sampler.kappa_max  # duplicates are capped
+    median = np.median(k[20:26])
+    assert k[26] == pytest.approx(median) and k[27] == pytest.approx(median)
+    singles = X_res[len(X):][y_res[len(X):] == 2]
+    assert np.all(singles @ X[26] < 1 - 1e-9) and np.all(singles @ X[26] > 0)
+
+
+def test_local_kappa_all_singletons_uses_global_median():
+    X = _unit(np.random.default_rng(0).standard_normal((5, 8)))
+    k = local_kappa(X, np.arange(5))
+    assert np.all(np.isfinite(k)) and np.unique(k).size == 1 and k[0] > 0
+
+
+def test_unnormalised_rows_keep_seed_norms():
+    X, y = _clusters([30, 5], normalise=False)
+    X[30:] *= np.arange(1, 6)[:, None]  # distinct norms in the minority class
+    X_res, y_res = VMFKDEResampler(random_state=0).fit_resample(X, y)
+    norms_new = np.linalg.norm(X_res[len(X):], axis=1)
+    norms_seed = np.linalg.norm(X[30:], axis=1)
+    assert np.all(np.min(np.abs(norms_new[:, None] - norms_seed[None]), axis=1) < 1e-9)
+    assert np.unique(norms_new.round(6)).size > 1
+
+
+def test_zero_seed_row_gives_zero_rows():
+    X, y = _clusters([10, 2], d=8)
+    X[10:] = 0.0
+    X_res, _ = VMFKDEResampler(random_state=0).fit_resample(X, y)
+    np.testing.assert_array_equal(X_res[12:], 0.0)
+
+
+def test_regression_targets_come_from_seeds():
+    rng = np.random.default_rng(0)
+    n, d = 200, 16
+    y = np.concatenate([rng.uniform(0, 1, 170), rng.uniform(1, 3, 27), [2.95, 4.5, 5.0]])
+    X = _unit(np.c_[np.cos(y), np.sin(y), 0.05 * rng.standard_normal((n, d - 2))])
+    sampler = VMFKDEResampler(kappa=1e5, random_state=0, n_bins=10)
+    X_res, y_res = sampler.fit_resample(X, y)
+    assert sampler.target_type_ == "regression"
+    new_X, new_y = X_res[n:], y_res[n:]
+    assert len(new_y) > 0
+    assert np.all(np.isin(new_y, y))  # every target is a real row's target
+    # with very concentrated kernels the nearest real row is the seed itself
+    nearest = np.argmax(new_X @ X.T, axis=1)
+    np.testing.assert_array_equal(y[nearest], new_y)
+    # the sparse top bins (one row each) borrow seeds from their neighbours
+    assert np.any(new_y >= 4.5)
+
+
+def test_pipeline_and_grid_search():
+    X, y = _clusters([60, 15, 6], d=16, spread=1.2)
+    pipe = make_pipeline(VMFKDEResampler(random_state=0), LogisticRegression(max_iter=500))
+    pipe.fit(X, y)
+    assert pipe.score(X, y) > 0.9
+    grid = GridSearchCV(pipe, {"vmfkderesampler__bandwidth": [0.5, 1.0, 2.0]}, cv=3)
+    grid.fit(X, y)
+    assert grid.best_params_["vmfkderesampler__bandwidth"] in (0.5, 1.0, 2.0)
+    assert len(grid.cv_results_["mean_test_score"]) == 3
+
+
+def test_pandas_and_float32_round_trip():
+    pd = pytest.importorskip("pandas")
+    X, y = _clusters([20, 5], d=6)
+    df = pd.DataFrame(X.astype(np.float32), columns=[f"e{i}" for i in range(6)])
+    ys = pd.Series(y, name="label")
+    X_res, y_res = VMFKDEResampler(random_state=0).fit_resample(df, ys)
+    assert isinstance(X_res, pd.DataFrame) and list(X_res.columns) == list(df.columns)
+    assert (X_res.dtypes == np.float32).all()
+    assert isinstance(y_res, pd.Series) and y_res.name == "label"
+    assert len(X_res) == 40
+    X32, y32 = VMFKDEResampler(random_state=0).fit_resample(X.astype(np.float32), y)
+    assert X32.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(X32[25:], axis=1), 1.0, atol=1e-5)
+
+
+def test_small_batches_and_verbose_match_statistics():
+    X, y = _clusters([50, 3], d=12)
+    a = VMFKDEResampler(random_state=0, batch_size=5, verbose=True).fit_resample(X, y)[0]
+    assert a.shape == (100, 12) and np.all(np.isfinite(a))
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"bandwidth": 0.0}, "bandwidth"),
+        ({"kappa": "median"}, "kappa"),
+        ({"kappa": -1.0}, "kappa"),
+        ({"kappa_max": 0}, "kappa_max"),
+        ({"batch_size": 0}, "batch_size"),
+    ],
+)
+def test_invalid_parameters(params, match):
+    X, y = _clusters([10, 3], d=4)
+    with pytest.raises(ValueError, match=match):
+        VMFKDEResampler(**params).fit_resample(X, y)
