@@ -5,6 +5,8 @@ in the embedding space of a frozen encoder, for long-tailed classification and
 deep imbalanced regression (DIR).
 """
 
+from .meta import ResampledEstimator
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = ["ResampledEstimator", "__version__"]
