@@ -39,6 +39,8 @@ COSINE_CLIP = 1.0 - 1e-6
 # Elements (rows x columns) one block of work may hold; float64 -> 128 MiB.
 _DEFAULT_BLOCK_ELEMENTS = 1 << 24
 _MAX_REJECTION_ROUNDS = 10_000
+# Rows of small groups packed into one similarity block by nearest_neighbor_cosine.
+_PACK_ROWS = 256
 
 
 def _check_dim(d):
@@ -346,11 +348,12 @@ def sample_vmf(mu, kappa, random_state=None, *, device=None, generator=None, bat
 def nearest_neighbor_cosine(X, groups, *, device=None, block_elements=None):
     """Cosine between every row and its nearest other row of the same group.
 
-    Rows are sorted by group and processed in blocks of consecutive rows; each
-    block is compared (one matrix product on ``device``) only with the rows of
-    the groups it touches, so the work is about ``sum_g n_g^2 d`` and memory
-    stays below ``block_elements`` similarities.  The row itself is excluded;
-    a duplicate row gives cosine 1.
+    Rows are sorted by group.  Small groups are packed together (consecutive
+    groups, up to ~256 rows a pack) and each pack is compared with itself in
+    one matrix product on ``device``; a large group is compared with itself in
+    row blocks.  The work is about ``sum_g n_g^2 d`` and memory stays below
+    ``block_elements`` similarities.  The row itself is excluded; a duplicate
+    row gives cosine 1.
 
     Parameters
     ----------
@@ -384,32 +387,39 @@ def nearest_neighbor_cosine(X, groups, *, device=None, block_elements=None):
         raise ValueError(f"groups must have shape ({n},); got {groups.shape}.")
     budget = int(block_elements or _DEFAULT_BLOCK_ELEMENTS)
     dtype = torch.float64 if X.dtype == np.float64 else torch.float32
+    if n == 0:
+        return np.zeros(0)
     order = np.argsort(groups, kind="stable")
     sorted_groups = groups[order]
-    start_of = np.searchsorted(sorted_groups, sorted_groups, side="left")
-    end_of = np.searchsorted(sorted_groups, sorted_groups, side="right")
 
     Xs = torch.as_tensor(np.ascontiguousarray(X[order]), device=device).to(dtype)
     Xs = Xs / torch.clamp(torch.linalg.vector_norm(Xs, dim=1, keepdim=True), min=1e-30)
     gs = torch.as_tensor(sorted_groups, device=device)
     result_sorted = np.full(n, np.nan)
-    window = int(np.sqrt(budget)) + 1
-    r0 = 0
-    while r0 < n:
-        # Largest r1 with (r1 - r0) * (end_of[r1 - 1] - start_of[r0]) <= budget (at least one row).
-        cand = np.arange(r0 + 1, min(n, r0 + window) + 1)
-        cost = (cand - r0) * (end_of[cand - 1] - start_of[r0])
-        r1 = int(cand[max(0, np.searchsorted(cost, budget, side="right") - 1)])
-        c0, c1 = int(start_of[r0]), int(end_of[r1 - 1])
+    bounds = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1], True])
+    pack_rows = max(1, min(_PACK_ROWS, int(np.sqrt(budget))))
+
+    def block(r0, r1, c0, c1):
         sims = Xs[r0:r1] @ Xs[c0:c1].T
         same = gs[r0:r1, None] == gs[None, c0:c1]
         rows = torch.arange(r0, r1, device=device)
         same[rows - r0, rows - c0] = False
-        sims = sims.masked_fill(~same, -torch.inf)
-        best = sims.max(dim=1).values.to(torch.float64).cpu().numpy()
+        best = sims.masked_fill(~same, -torch.inf).max(dim=1).values
+        best = best.to(torch.float64).cpu().numpy()
         best[np.isneginf(best)] = np.nan
         result_sorted[r0:r1] = best
-        r0 = r1
+
+    i, n_groups = 0, bounds.size - 1
+    while i < n_groups:
+        g0 = bounds[i]
+        j = i + 1  # pack groups i..j-1 while the pack stays small
+        while j < n_groups and bounds[j + 1] - g0 <= pack_rows:
+            j += 1
+        g1 = bounds[j]
+        step = max(1, budget // (g1 - g0))
+        for r0 in range(g0, g1, step):
+            block(r0, min(g1, r0 + step), g0, g1)
+        i = j
     result = np.empty(n)
     result[order] = np.clip(result_sorted, -1.0, 1.0)
     return result
