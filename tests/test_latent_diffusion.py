@@ -1,0 +1,169 @@
+"""Tests of LatentDiffusionResampler (tiny engine settings)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from imblearn.pipeline import make_pipeline
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import GridSearchCV
+
+from skltsynth.resamplers.latent_diffusion import LatentDiffusionResampler
+
+TINY = dict(train_steps=40, sampling_steps=5, hidden_dim=32, n_layers=1, batch_size=32)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def _regression(seed=0, n_bulk=150, n_tail=12):
+    rng = np.random.default_rng(seed)
+    y = np.concatenate([rng.normal(0, 0.6, n_bulk), rng.uniform(2.0, 3.0, n_tail)])
+    X = np.column_stack([y, np.sin(y), rng.standard_normal((y.size, 2))]) \
+        + 0.05 * rng.standard_normal((y.size, 4))
+    return X, y
+
+
+def _classification(seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.array([0] * 80 + [1] * 20 + [2] * 8)
+    X = rng.standard_normal((y.size, 5)) + 2.0 * y[:, None]
+    return X, y
+
+
+def test_regression_round_trip_counts_and_attributes():
+    X, y = _regression()
+    res = LatentDiffusionResampler(synthetic_ratio=0.3, random_state=0, **TINY)
+    X_res, y_res = res.fit_resample(X, y)
+    m = int(round(0.3 * X.shape[0]))
+    assert X_res.shape == (X.shape[0] + m, X.shape[1]) and y_res.shape == (X.shape[0] + m,)
+    np.testing.assert_array_equal(X_res[: X.shape[0]], X)
+    assert sum(res.sampling_strategy_.values()) == m
+    assert 0.0 <= res.rejection_rate_ <= 1.0
+    assert res.is_synthetic_.sum() == m and np.all(res.sample_weight_ == 1.0)
+    # synthetic targets are bin centres of the bins they were made for
+    centres = (res.bin_edges_[:-1] + res.bin_edges_[1:]) / 2
+    assert np.all(np.isin(np.round(y_res[X.shape[0]:], 9), np.round(centres, 9)))
+    assert next(res.engine_.model_.parameters()).device.type == "cpu"
+
+
+def test_classification_round_trip_balances():
+    X, y = _classification()
+    res = LatentDiffusionResampler(random_state=0, **TINY)
+    X_res, y_res = res.fit_resample(X, y)
+    np.testing.assert_array_equal(np.bincount(y_res), [80, 80, 80])
+    # synthetic rows follow their class: class 2 is centred at 4, the data at 0.67
+    syn = X_res[X.shape[0]:]
+    assert syn[y_res[X.shape[0]:] == 2].mean() > 2.0
+
+
+def test_classification_synthetic_ratio_rescales_plan():
+    X, y = _classification()
+    res = LatentDiffusionResampler(synthetic_ratio=0.5, random_state=0, **TINY)
+    _, y_res = res.fit_resample(X, y)
+    assert y_res.size - y.size == 54
+    new = np.bincount(y_res[y.size:], minlength=3)
+    assert new[0] == 0 and new[2] > new[1]  # same proportions as the base plan (60 vs 72)
+
+
+def test_gate_rejects_far_rows_and_keeps_quota():
+    X, y = _regression()
+    res = LatentDiffusionResampler(synthetic_ratio=0.2, gate_quantile=0.5, max_retries=1,
+                                   random_state=0, **TINY)
+    res.fit_resample(X, y)
+    assert 0.0 < res.rejection_rate_ <= 1.0
+    off = LatentDiffusionResampler(synthetic_ratio=0.2, gate_quantile=None, random_state=0, **TINY)
+    off.fit_resample(X, y)
+    assert off.rejection_rate_ == 0.0
+
+
+def test_priority_lambda_shifts_rows_to_high_error_bins():
+    X, y = _regression()
+    # make the tail hard for a linear model: its features are pure noise
+    rng = np.random.default_rng(5)
+    X[y > 1.5] = rng.standard_normal((int((y > 1.5).sum()), X.shape[1]))
+    common = dict(synthetic_ratio=0.5, gate_quantile=None, random_state=0, **TINY)
+    count_based = LatentDiffusionResampler(priority_lambda=0.0, **common)
+    count_based.fit(X, y)
+    from skltsynth.targets import priority_allocation
+
+    counts = np.bincount(count_based._plan(X, y, "regression")[0].groups,
+                         minlength=len(count_based.bin_edges_) - 1)
+    expected = priority_allocation(counts, np.zeros(counts.size), 81, lam=0.0)
+    got = np.zeros(counts.size, dtype=int)
+    for b, k in count_based.sampling_strategy_.items():
+        got[b] = k
+    np.testing.assert_array_equal(got, expected)
+    assert count_based.bin_errors_ is None
+    tilted = LatentDiffusionResampler(priority_lambda=0.9, **common).fit(X, y)
+    tail = [b for b in range(counts.size) if (tilted.bin_edges_[b] >= 1.5)]
+    share = lambda s: sum(k for b, k in s.items() if b in tail)
+    assert share(tilted.sampling_strategy_) > share(count_based.sampling_strategy_)
+    assert np.nanargmax(tilted.bin_errors_) in tail
+
+
+def test_strength_below_one_stays_closer_to_real_rows():
+    X, y = _regression()
+    dist = {}
+    for s in (1.0, 0.1):
+        res = LatentDiffusionResampler(strength=s, synthetic_ratio=0.3, gate_quantile=None,
+                                       random_state=0, **TINY)
+        X_res, _ = res.fit_resample(X, y)
+        syn = X_res[X.shape[0]:]
+        d = np.sqrt(((syn[:, None, :] - X[None]) ** 2).sum(-1)).min(1)
+        dist[s] = np.median(d)
+    assert dist[0.1] < dist[1.0]
+
+
+def test_reproducible_and_seed_sensitive():
+    X, y = _regression()
+    a = LatentDiffusionResampler(synthetic_ratio=0.2, random_state=3, **TINY).fit_resample(X, y)[0]
+    b = LatentDiffusionResampler(synthetic_ratio=0.2, random_state=3, **TINY).fit_resample(X, y)[0]
+    c = LatentDiffusionResampler(synthetic_ratio=0.2, random_state=4, **TINY).fit_resample(X, y)[0]
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_guidance_callable_and_signal_fn_object():
+    X, y = _regression()
+
+    class Signal:
+        def signal_fn(self, x0, cond):
+            return x0[:, 1]
+
+    kw = dict(synthetic_ratio=0.3, gate_quantile=None, random_state=0, **TINY)
+    plain = LatentDiffusionResampler(**kw).fit_resample(X, y)[0][X.shape[0]:]
+    pushed = LatentDiffusionResampler(guidance=Signal(), guidance_scale=5.0, **kw)
+    pushed = pushed.fit_resample(X, y)[0][X.shape[0]:]
+    assert pushed[:, 1].mean() > plain[:, 1].mean()
+    with pytest.raises(TypeError, match="guidance"):
+        LatentDiffusionResampler(guidance=3, **kw).fit_resample(X, y)
+
+
+def test_pipeline_gridsearch_pandas_float32():
+    X, y = _classification()
+    pipe = make_pipeline(LatentDiffusionResampler(random_state=0, **TINY),
+                         LogisticRegression(max_iter=500))
+    grid = GridSearchCV(pipe, {"latentdiffusionresampler__strength": [1.0, 0.5]}, cv=2)
+    grid.fit(X, y)
+    assert grid.best_score_ > 0.5
+    Xr, yr = _regression()
+    df = pd.DataFrame(Xr.astype(np.float32), columns=list("abcd"))
+    X_res, y_res = LatentDiffusionResampler(synthetic_ratio=0.2, random_state=0, **TINY) \
+        .fit_resample(df, pd.Series(yr, name="t"))
+    assert list(X_res.columns) == list("abcd") and (X_res.dtypes == np.float32).all()
+    assert y_res.name == "t"
+    reg = make_pipeline(LatentDiffusionResampler(synthetic_ratio=0.2, random_state=0, **TINY), Ridge())
+    assert reg.fit(Xr, yr).score(Xr, yr) > 0.5
+
+
+def test_explicit_strategy_conflicts_with_ratio():
+    X, y = _regression()
+    res = LatentDiffusionResampler(sampling_strategy={0: 50}, synthetic_ratio=0.5, **TINY)
+    with pytest.raises(ValueError, match="synthetic_ratio"):
+        res.fit_resample(X, y)
