@@ -1,0 +1,153 @@
+"""Standardiser, denoiser, CORAL loss and the training loop (EMA, reproducibility)."""
+
+import pytest
+import torch
+
+from skltsynth.diffusion import (
+    DiffusionConfig,
+    NoiseScheduler,
+    ProjectionHead,
+    ResidualMLPDenoiser,
+    Standardiser,
+    supervised_contrastive_loss,
+    time_weight,
+    train_denoiser,
+)
+from skltsynth.diffusion.denoiser import init_parameters_
+
+
+def test_standardiser_roundtrip_and_floor():
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(100, 4, generator=g, dtype=torch.float64) * torch.tensor([1.0, 10.0, 0.01, 1])
+    X[:, 3] = 5.0  # constant column
+    s = Standardiser(floor=1e-3).fit(X)
+    Z = s.transform(X)
+    assert torch.allclose(Z[:, :3].mean(0), torch.zeros(3, dtype=Z.dtype), atol=1e-10)
+    assert torch.allclose(Z[:, :3].std(0, correction=0), torch.ones(3, dtype=Z.dtype))
+    assert torch.all(Z[:, 3] == 0) and float(s.scale_[3]) > 0
+    assert torch.allclose(s.inverse_transform(Z), X)
+    with pytest.raises(ValueError, match="features"):
+        s.transform(torch.zeros(2, 5, dtype=torch.float64))
+    with pytest.raises(RuntimeError, match="not fitted"):
+        Standardiser().transform(X)
+
+
+def test_standardiser_weighted():
+    X = torch.tensor([[0.0], [10.0]])
+    s = Standardiser().fit(X, sample_weight=torch.tensor([3.0, 1.0]))
+    assert float(s.mean_[0]) == pytest.approx(2.5)
+
+
+@pytest.mark.parametrize("cond_type", ["class", "continuous", "none"])
+@pytest.mark.parametrize("transformer", [False, True])
+def test_denoiser_shapes_and_null_condition(cond_type, transformer):
+    net = ResidualMLPDenoiser(6, hidden_dim=32, n_layers=2, cond_type=cond_type, n_classes=3,
+                              use_transformer=transformer, n_tokens=4, n_heads=2)
+    init_parameters_(net, torch.Generator().manual_seed(0))
+    x = torch.randn(5, 6, generator=torch.Generator().manual_seed(1))
+    t = torch.tensor([0, 10, 100, 500, 999])
+    cond = None if cond_type == "none" else (
+        torch.tensor([0, 1, 2, 0, 1]) if cond_type == "class" else torch.linspace(-1, 1, 5))
+    out, hidden = net(x, t, cond, return_hidden=True)
+    assert out.shape == (5, 6) and hidden.shape == (5, 32)
+    if cond_type != "none":
+        # drop_mask everywhere == no condition at all
+        dropped = net(x, t, cond, drop_mask=torch.ones(5, dtype=torch.bool))
+        assert torch.allclose(dropped, net(x, t, None))
+        assert not torch.allclose(net(x, t, cond), dropped)
+
+
+def test_init_parameters_reproducible():
+    a = init_parameters_(ResidualMLPDenoiser(4, 16, 1, "class", 2), torch.Generator().manual_seed(5))
+    b = init_parameters_(ResidualMLPDenoiser(4, 16, 1, "class", 2), torch.Generator().manual_seed(5))
+    for pa, pb in zip(a.parameters(), b.parameters()):
+        assert torch.equal(pa, pb)
+
+
+def test_supcon_loss_prefers_clustered_labels():
+    g = torch.Generator().manual_seed(0)
+    centres = torch.nn.functional.normalize(torch.randn(2, 8, generator=g), dim=1)
+    labels = torch.tensor([0] * 10 + [1] * 10)
+    z = torch.nn.functional.normalize(centres[labels] + 0.05 * torch.randn(20, 8, generator=g),
+                                      dim=1)
+    good = supervised_contrastive_loss(z, labels, 0.1)
+    shuffled = supervised_contrastive_loss(z, labels[torch.randperm(20, generator=g)], 0.1)
+    assert float(good) < float(shuffled)
+    # no positives at all -> 0, still differentiable
+    zz = z.clone().requires_grad_(True)
+    none = supervised_contrastive_loss(zz, torch.arange(20))
+    none.backward()
+    assert float(none.detach()) == 0.0
+
+
+def test_supcon_matches_reference_loop():
+    g = torch.Generator().manual_seed(2)
+    z = torch.nn.functional.normalize(torch.randn(7, 5, generator=g, dtype=torch.float64), dim=1)
+    labels = torch.tensor([0, 0, 1, 1, 1, 2, 3])
+    tau = 0.1
+    total, count = 0.0, 0
+    for i in range(7):
+        pos = [p for p in range(7) if p != i and labels[p] == labels[i]]
+        if not pos:
+            continue
+        denom = sum(torch.exp(z[i] @ z[a] / tau) for a in range(7) if a != i)
+        total += -sum(torch.log(torch.exp(z[i] @ z[p] / tau) / denom) for p in pos) / len(pos)
+        count += 1
+    assert float(supervised_contrastive_loss(z, labels, tau)) == pytest.approx(float(total / count))
+
+
+def test_time_weight_endpoints_and_head():
+    w = time_weight(torch.tensor([0, 1000]), 1000)
+    assert float(w[1]) == pytest.approx(1.0) and float(w[0]) == pytest.approx(28.03, rel=1e-3)
+    z = ProjectionHead(16, 128)(torch.randn(3, 16))
+    assert torch.allclose(z.norm(dim=1), torch.ones(3))
+
+
+def _train(seed, steps=60, **kw):
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(64, 4, generator=g)
+    cond = (X[:, 0] > 0).long()
+    net = init_parameters_(ResidualMLPDenoiser(4, 32, 1, "class", 2), g)
+    kw = {"early_stopping": False, **kw}
+    cfg = DiffusionConfig(train_steps=steps, batch_size=32, hidden_dim=32, n_layers=1,
+                          warmup_steps=5, **kw)
+    return train_denoiser(net, NoiseScheduler(), X, cond, cfg, generator=g,
+                          labels=cond if cfg.contrastive_weight else None)
+
+
+def test_training_reproducible_and_ema_differs():
+    a, b = _train(0), _train(0)
+    assert a.losses == b.losses and a.n_steps == 60
+    for pa, pb in zip(a.ema_model.parameters(), b.ema_model.parameters()):
+        assert torch.equal(pa, pb)
+    diffs = [float((pe - pr).detach().abs().max())
+             for pe, pr in zip(a.ema_model.parameters(), a.model.parameters())]
+    assert max(diffs) > 1e-4
+    assert not a.ema_model.training
+
+
+def test_training_with_coral_returns_head_and_requires_labels():
+    res = _train(1, steps=20, contrastive_weight=0.05)
+    assert res.projection_head is not None
+    with pytest.raises(ValueError, match="labels"):
+        g = torch.Generator().manual_seed(0)
+        train_denoiser(ResidualMLPDenoiser(4, 8, 1), NoiseScheduler(), torch.randn(10, 4), None,
+                       DiffusionConfig(cond_type="none", contrastive_weight=0.1, train_steps=2),
+                       generator=g)
+
+
+def test_early_stopping_stops_on_plateau():
+    res = _train(2, steps=2000, early_stopping=True, early_stopping_patience=100,
+                 early_stopping_min_delta=0.5, learning_rate=1e-4)
+    assert res.stopped_early and res.n_steps < 2000
+
+
+def test_config_validation():
+    with pytest.raises(ValueError, match="prediction_type"):
+        DiffusionConfig(prediction_type="score")
+    with pytest.raises(ValueError, match="train_steps"):
+        DiffusionConfig(train_steps=0)
+    with pytest.raises(TypeError, match="batch_size"):
+        DiffusionConfig(batch_size=2.5)
+    with pytest.raises(ValueError, match="cond_drop_prob"):
+        DiffusionConfig(cond_drop_prob=1.0)
