@@ -6,7 +6,9 @@ deep imbalanced regression (DIR).
 """
 
 from .meta import ResampledEstimator
+from .resamplers.latent_diffusion import LatentDiffusionResampler
+from .resamplers.memory_ddpm import MemoryDDPMResampler
 
 __version__ = "0.1.0"
 
-__all__ = ["ResampledEstimator", "__version__"]
+__all__ = ["LatentDiffusionResampler", "MemoryDDPMResampler", "ResampledEstimator", "__version__"]

@@ -1,0 +1,407 @@
+"""Memory-conditioned class-conditional DDPM with confidence-weighted rows."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import torch
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import column_or_1d, validate_data
+
+from .._torch_utils import numpy_generator
+from ..base import BaseEmbeddingResampler, SyntheticRows, _densify_pandas_sparse, _is_low_precision
+from ..confidence import confidence_scores, synthetic_weights
+from ..diffusion import DiffusionConfig, FeatureDiffusion
+from ..memory import ClassMemoryBank
+from ..targets import _EDGE_TOL, _check_edges, assign_bins
+
+__all__ = ["MemoryDDPMResampler"]
+
+
+class MemoryDDPMResampler(BaseEmbeddingResampler):
+    """Class-conditional DDPM trained on a bounded per-class memory bank.
+
+    The memory-conditioned diffusion model of "Memory-Conditioned Diffusion
+    Model for Tail-Class Feature Hallucination": rows are streamed into a
+    per-class bounded memory (:class:`~skltsynth.memory.ClassMemoryBank`), a
+    class-conditional denoising diffusion model (DDPM, epsilon prediction,
+    linear schedule by default) is trained on the memory, tail classes are
+    sampled from it, and every synthetic row gets the confidence-adaptive
+    cost-sensitive weight ``gamma_c * conf(f~)`` (see
+    :mod:`skltsynth.confidence`), exposed as ``sample_weight_``.  Use
+    :class:`~skltsynth.ResampledEstimator` to train a model with these weights
+    (an imbalanced-learn pipeline drops them).
+
+    Training and sampling use the shared diffusion engine
+    :class:`skltsynth.diffusion.FeatureDiffusion` (features are standardised
+    inside it; EMA weights are used for sampling; mini-batches are
+    class-balanced).
+
+    **Streaming.** :meth:`partial_fit` streams batches into the memory bank,
+    so data larger than memory can be used.  :meth:`fit_resample` then trains
+    on *bank ∪ current X*: a copy of the streamed bank receives the rows of
+    ``X`` (still bounded by ``memory_size`` per class) and becomes the
+    training set; the streamed bank itself is not changed, so repeated
+    ``fit_resample`` calls do not count ``X`` twice.  Without a prior
+    ``partial_fit``, the bank is built from ``X`` alone.  The rows to
+    generate (``sampling_strategy``) are planned on the current ``X``, and
+    the output is ``X`` followed by the synthetic rows, as for every
+    resampler.
+
+    **Continuous targets** use the DIR bins of the base class; bins act as
+    classes (the condition is the bin index).  Streaming a continuous target
+    with :meth:`partial_fit` needs bins that do not depend on the data seen
+    so far: pass ``bin_width`` or bin edges as ``n_bins``.  Rows of the bank
+    are re-binned with the bins of the ``fit_resample`` call (values outside
+    go to the edge bins).
+
+    Parameters
+    ----------
+    memory : {"reservoir", "ema"}, default="reservoir"
+        Reservoir sampling (a uniform sample of each class's stream) or EMA
+        prototypes (see :mod:`skltsynth.memory`).
+    memory_size : int, default=512
+        Rows (or prototypes) kept per class.
+    train_steps : int, default=1500
+        Maximum optimisation steps of the denoiser (the engine may stop
+        early when the loss plateaus).
+    sampling_steps : int, default=50
+        Denoising steps at generation.
+    hidden_dim : int, default=512
+        Width of the residual MLP denoiser.
+    n_layers : int, default=3
+        Residual blocks of the denoiser.
+    batch_size : int, default=256
+        Training mini-batch size.
+    learning_rate : float, default=1e-3
+        Peak AdamW learning rate.
+    prediction : {"epsilon", "v", "x0"}, default="epsilon"
+        What the network predicts (the paper's DDPM predicts the noise).
+    schedule : {"linear", "cosine"}, default="linear"
+        Noise schedule (the paper's DDPM uses the linear one).
+    sampler : {"ddim", "ddpm"}, default="ddim"
+        Deterministic DDIM (eta = 0) or ancestral DDPM sampling (eta = 1),
+        both over ``sampling_steps`` strided steps;
+        ``sampling_steps=1000`` with ``"ddpm"`` is the full ancestral chain.
+    strength : float in (0, 1], default=1.0
+        SDEdit: 1 generates from pure noise; a value below 1 noises a random
+        real row of the class to that level and denoises it under the class
+        condition (rows closer to the real ones).
+    cfg_scale : float, default=1.0
+        Classifier-free guidance scale (1 = plain conditional model).
+    confidence : {"cosine", "entropy"} or None, default="cosine"
+        Confidence of a synthetic row: cosine to its class mean, or
+        ``1 - H(p)/log C`` of a logistic-regression head fitted on the
+        training rows.  ``None``: no confidence (weights are ``gamma_c``).
+    class_cost : {"inverse", "sqrt_inverse", "none"} or None, default="inverse"
+        Class cost ``gamma_c`` (normalised so that the rarest class has 1).
+        With ``confidence=None`` and ``class_cost=None`` every synthetic row
+        weighs 1.
+    contrastive_weight : float, default=0.0
+        CORAL supervised-contrastive weight on the denoiser bottleneck
+        (0.05 in the CORAL paper); 0 disables it.
+    guidance : callable or None, default=None
+        ``guidance(x0_hat, cond) -> (m,)`` signal to increase during sampling
+        (``x0_hat`` in original feature units, ``cond`` the class index in
+        ``diffusion_classes_``); e.g. a longtail signal of
+        :mod:`skltsynth.guidance`.
+    guidance_scale : float, default=0.0
+        Strength of ``guidance``.
+    sampling_strategy, target_type, n_bins, bin_width, synthetic_target, device, random_state, verbose
+        See :class:`~skltsynth.base.BaseEmbeddingResampler`.
+
+    Attributes
+    ----------
+    memory_ : ClassMemoryBank
+        The bank the model was trained on (last ``fit_resample``).
+    stream_memory_ : ClassMemoryBank
+        The bank filled by :meth:`partial_fit` (only after ``partial_fit``).
+    diffusion_ : skltsynth.diffusion.FeatureDiffusion
+        The trained diffusion model (CPU state after pickling).
+    diffusion_classes_ : ndarray
+        Class label (or bin centre) of every condition index.
+    confidence_ : ndarray of shape (n_synthetic,)
+        Confidence of every synthetic row (before the floor and class cost).
+    sample_weight_ : ndarray of shape (n_samples + n_synthetic,)
+        1 for real rows, ``gamma_c * clip(conf, 0.01, 1)`` in ``(0, 1]`` for
+        synthetic rows.
+    is_synthetic_, sampling_strategy_, target_type_, bin_edges_, n_features_in_
+        See :class:`~skltsynth.base.BaseEmbeddingResampler`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skltsynth import MemoryDDPMResampler
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.r_[rng.normal(0, 1, (60, 8)), rng.normal(3, 1, (10, 8))]
+    >>> y = np.r_[np.zeros(60, int), np.ones(10, int)]
+    >>> res = MemoryDDPMResampler(train_steps=50, sampling_steps=5, hidden_dim=32,
+    ...                           n_layers=1, random_state=0)
+    >>> X_res, y_res = res.fit_resample(X, y)
+    >>> X_res.shape, int((y_res == 1).sum())
+    ((120, 8), 60)
+    >>> bool(np.all((res.sample_weight_ > 0) & (res.sample_weight_ <= 1)))
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **BaseEmbeddingResampler._parameter_constraints,
+        "memory": [StrOptions({"reservoir", "ema"})],
+        "memory_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "train_steps": [Interval(numbers.Integral, 1, None, closed="left")],
+        "sampling_steps": [Interval(numbers.Integral, 1, 1000, closed="both")],
+        "hidden_dim": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_layers": [Interval(numbers.Integral, 0, None, closed="left")],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
+        "prediction": [StrOptions({"epsilon", "v", "x0"})],
+        "schedule": [StrOptions({"linear", "cosine"})],
+        "sampler": [StrOptions({"ddim", "ddpm"})],
+        "strength": [Interval(numbers.Real, 0, 1, closed="right")],
+        "cfg_scale": [Interval(numbers.Real, 0, None, closed="left")],
+        "confidence": [StrOptions({"cosine", "entropy"}), None],
+        "class_cost": [StrOptions({"inverse", "sqrt_inverse", "none"}), None],
+        "contrastive_weight": [Interval(numbers.Real, 0, None, closed="left")],
+        "guidance": [callable, None],
+        "guidance_scale": [Interval(numbers.Real, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        *,
+        memory="reservoir",
+        memory_size=512,
+        train_steps=1500,
+        sampling_steps=50,
+        hidden_dim=512,
+        n_layers=3,
+        batch_size=256,
+        learning_rate=1e-3,
+        prediction="epsilon",
+        schedule="linear",
+        sampler="ddim",
+        strength=1.0,
+        cfg_scale=1.0,
+        confidence="cosine",
+        class_cost="inverse",
+        contrastive_weight=0.0,
+        guidance=None,
+        guidance_scale=0.0,
+        sampling_strategy="auto",
+        target_type="auto",
+        n_bins=None,
+        bin_width=None,
+        synthetic_target="centre",
+        device="auto",
+        random_state=None,
+        verbose=False,
+    ):
+        super().__init__(
+            sampling_strategy=sampling_strategy,
+            target_type=target_type,
+            n_bins=n_bins,
+            bin_width=bin_width,
+            synthetic_target=synthetic_target,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+        )
+        self.memory = memory
+        self.memory_size = memory_size
+        self.train_steps = train_steps
+        self.sampling_steps = sampling_steps
+        self.hidden_dim = hidden_dim
+        self.n_layers = n_layers
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.prediction = prediction
+        self.schedule = schedule
+        self.sampler = sampler
+        self.strength = strength
+        self.cfg_scale = cfg_scale
+        self.confidence = confidence
+        self.class_cost = class_cost
+        self.contrastive_weight = contrastive_weight
+        self.guidance = guidance
+        self.guidance_scale = guidance_scale
+
+    # ------------------------------------------------------------- streaming
+    def _stream_keys(self, y, task):
+        """Memory keys of a batch: class labels, or fixed DIR bin keys."""
+        if task == "classification":
+            return y
+        if self.n_bins is not None and not isinstance(self.n_bins, numbers.Integral):
+            return assign_bins(y, _check_edges(self.n_bins))
+        if self.bin_width is not None:
+            return np.floor(y / self.bin_width + _EDGE_TOL).astype(np.int64)
+        raise ValueError(
+            "partial_fit with a continuous target needs bins that do not depend on the "
+            "data seen so far: set bin_width, or bin edges as n_bins."
+        )
+
+    def partial_fit(self, X, y):
+        """Stream a batch of rows into the memory bank (no training yet).
+
+        The first call fixes the number of features and the kind of target;
+        later batches must agree (new classes may appear).  Call
+        :meth:`fit_resample` to train on the bank and generate.
+
+        Parameters
+        ----------
+        X : {array-like, dataframe} of shape (n_samples, n_features)
+            A batch of embeddings.
+        y : array-like of shape (n_samples,)
+            Class labels or continuous targets of the batch.
+
+        Returns
+        -------
+        self : MemoryDDPMResampler
+        """
+        first = not hasattr(self, "stream_memory_")
+        if first:
+            self._validate_params()
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but y is None.")
+        X = _densify_pandas_sparse(X)
+        want = np.float32 if _is_low_precision(X) else np.float64
+        task = self._resolve_task(y) if first else self._stream_task
+        if task == "classification":
+            y = column_or_1d(y, warn=True)
+            check_classification_targets(y)
+        X, y = validate_data(
+            self, X=X, y=y, reset=first, accept_sparse=False, dtype=want,
+            ensure_all_finite=True, y_numeric=task == "regression",
+        )
+        if task == "regression":
+            y = np.asarray(y, dtype=np.float64)
+        keys = self._stream_keys(y, task)
+        if first:
+            self._stream_task = task
+            self._stream_rng = numpy_generator(self.random_state)
+            self.stream_memory_ = ClassMemoryBank(self.memory, self.memory_size)
+        payload = y if task == "regression" else None
+        self.stream_memory_.update(X, keys, self._stream_rng, payload=payload)
+        return self
+
+    def _validate_method_params(self, X, plan):
+        bank = getattr(self, "stream_memory_", None)
+        if bank is None:
+            return
+        if X.shape[1] != bank.n_features_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but the rows streamed with partial_fit have "
+                f"{bank.n_features_}."
+            )
+        if plan.task != self._stream_task:
+            raise ValueError(
+                f"fit_resample got a {plan.task} target, but partial_fit streamed a "
+                f"{self._stream_task} target."
+            )
+
+    # ------------------------------------------------------------- training set
+    def _training_set(self, X, y, plan):
+        """Bank ∪ X -> (rows, condition index, condition values, real counts)."""
+        stream = getattr(self, "stream_memory_", None)
+        if stream is not None:
+            bank = stream.copy()
+            keys = self._stream_keys(y, plan.task)
+        else:
+            bank = ClassMemoryBank(self.memory, self.memory_size)
+            keys = y if plan.task == "classification" else plan.groups
+        payload = y if plan.task == "regression" else None
+        bank.update(X, keys, self._rng, payload=payload)
+        self.memory_ = bank
+        if plan.task == "classification":
+            rows, labels = bank.rows()
+            values = np.asarray(bank.keys_)
+            values = np.union1d(values, plan.group_values)
+            cond = np.searchsorted(values, labels)
+            seen = np.array([bank.n_seen_.get(v, 0) for v in values.tolist()], dtype=float)
+            target_index = np.searchsorted(values, plan.group_values)
+        else:
+            rows, _, y_bank = bank.rows(with_payload=True)
+            cond = assign_bins(y_bank, plan.bin_edges)
+            values = plan.group_values
+            seen = plan.group_counts.astype(float)
+            target_index = np.arange(plan.n_groups)
+        return rows, cond.astype(np.int64), values, np.maximum(seen, 1.0), target_index
+
+    def _config(self, n_classes):
+        return DiffusionConfig(
+            cond_type="class",
+            n_classes=int(n_classes),
+            hidden_dim=self.hidden_dim,
+            n_layers=self.n_layers,
+            schedule=self.schedule,
+            prediction_type=self.prediction,
+            train_steps=self.train_steps,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            contrastive_weight=float(self.contrastive_weight),
+            sampling_steps=self.sampling_steps,
+            eta=1.0 if self.sampler == "ddpm" else 0.0,
+            cfg_scale=float(self.cfg_scale),
+        )
+
+    def _generate(self, X, y, plan):
+        rows, cond, values, seen, target_index = self._training_set(X, y, plan)
+        n_cond = len(values)
+        counts = np.bincount(cond, minlength=n_cond)
+        batch_w = 1.0 / np.maximum(counts, 1)[cond]  # class-balanced mini-batches
+        device = self.device_
+        generator = self._torch_generator(device)
+        fd = FeatureDiffusion(self._config(n_cond))
+        fd.fit(
+            torch.as_tensor(rows, dtype=torch.float32),
+            torch.as_tensor(cond),
+            sample_weight=torch.as_tensor(batch_w),
+            labels_for_contrastive=torch.as_tensor(cond) if self.contrastive_weight > 0 else None,
+            generator=generator,
+            device=device,
+            verbose=bool(self.verbose),
+        )
+        new_groups = plan.new_groups()
+        new_cond = target_index[new_groups]
+        x_start = None
+        if self.strength < 1.0:
+            seeds = np.empty(len(new_groups), dtype=np.int64)
+            for g, pool in plan.seed_pool().items():
+                where = new_groups == g
+                seeds[where] = self._rng.choice(pool, size=int(where.sum()))
+            x_start = torch.as_tensor(X[seeds], dtype=torch.float32)
+        X_new = fd.sample(
+            torch.as_tensor(new_cond),
+            generator=generator,
+            strength=float(self.strength),
+            x_start=x_start,
+            guidance=self.guidance,
+            guidance_scale=float(self.guidance_scale),
+            verbose=bool(self.verbose),
+        )
+        X_new = X_new.detach().cpu().numpy().astype(X.dtype, copy=False)
+        self.diffusion_ = fd.to_cpu_state()
+        self.diffusion_classes_ = values
+        weight = self._weights(X_new, new_cond, rows, cond, seen, n_cond)
+        return SyntheticRows(X_new, plan.synthetic_targets(new_groups, self._rng), weight)
+
+    def _weights(self, X_new, new_cond, rows, cond, seen, n_cond):
+        conf = None
+        if self.confidence == "cosine":
+            means = np.zeros((n_cond, rows.shape[1]))
+            np.add.at(means, cond, rows.astype(np.float64))
+            means /= np.maximum(np.bincount(cond, minlength=n_cond), 1)[:, None]
+            conf = confidence_scores(X_new, new_cond, "cosine", means=means)
+        elif self.confidence == "entropy":
+            from sklearn.linear_model import LogisticRegression
+
+            if np.unique(cond).size < 2:
+                conf = np.ones(len(new_cond))
+            else:
+                head = LogisticRegression(max_iter=1000).fit(rows, cond)
+                conf = confidence_scores(X_new, new_cond, "entropy", head=head)
+        self.confidence_ = conf
+        if conf is None and self.class_cost is None:
+            return None
+        return synthetic_weights(conf, new_cond, seen, cost=self.class_cost or "none")
