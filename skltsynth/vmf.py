@@ -36,8 +36,8 @@ __all__ = [
 #: Largest cosine used by :func:`kappa_from_cosine` (duplicates give cosine 1).
 COSINE_CLIP = 1.0 - 1e-6
 
-# Elements (rows x columns) one block of work may hold; float64 -> 128 MiB.
-_DEFAULT_BLOCK_ELEMENTS = 1 << 24
+# Elements (rows x columns) one block of work may hold (4M: 32 MiB in float64).
+_DEFAULT_BLOCK_ELEMENTS = 1 << 22
 _MAX_REJECTION_ROUNDS = 10_000
 # Rows of small groups packed into one similarity block by nearest_neighbor_cosine.
 _PACK_ROWS = 256
@@ -222,12 +222,13 @@ def _sample_block(mu, kappa, generator):
         return mu * sign[:, None]
     W, one_minus_W = _wood_cosines(kappa, d - 1, generator)
     sin = torch.sqrt(torch.clamp(one_minus_W * (1.0 + W), min=0.0))
-    # Step 5: tangent direction from N(0, I) projected off mu.
-    g = torch.randn(k, d, dtype=mu.dtype, device=mu.device, generator=generator)
-    v = g - (g * mu).sum(dim=1, keepdim=True) * mu
-    v = v / torch.clamp(torch.linalg.vector_norm(v, dim=1, keepdim=True), min=1e-30)
-    x = W.to(mu.dtype)[:, None] * mu + sin.to(mu.dtype)[:, None] * v
-    return x / torch.clamp(torch.linalg.vector_norm(x, dim=1, keepdim=True), min=1e-30)
+    # Step 5: tangent direction from N(0, I) projected off mu (in place: bounded memory).
+    v = torch.randn(k, d, dtype=mu.dtype, device=mu.device, generator=generator)
+    v.sub_((v * mu).sum(dim=1, keepdim=True) * mu)
+    v.div_(torch.clamp(torch.linalg.vector_norm(v, dim=1, keepdim=True), min=1e-30))
+    v.mul_(sin.to(mu.dtype)[:, None])
+    v.add_(W.to(mu.dtype)[:, None] * mu)
+    return v.div_(torch.clamp(torch.linalg.vector_norm(v, dim=1, keepdim=True), min=1e-30))
 
 
 def sample_vmf(mu, kappa, random_state=None, *, device=None, generator=None, batch_size=None):
@@ -255,7 +256,7 @@ def sample_vmf(mu, kappa, random_state=None, *, device=None, generator=None, bat
         ``random_state``.
     batch_size : int, default=None
         Rows drawn per block, bounding memory; default keeps a block near
-        16M elements.
+        4M elements.
 
     Returns
     -------
@@ -319,8 +320,6 @@ def sample_vmf(mu, kappa, random_state=None, *, device=None, generator=None, bat
         )
     if not bool(torch.all(torch.isfinite(kappa_t))) or bool(torch.any(kappa_t < 0)):
         raise ValueError("kappa must be finite and non-negative.")
-    if not bool(torch.all(torch.isfinite(mu_t))):
-        raise ValueError("mu must be finite.")
 
     work_dtype = torch.float64 if out_dtype == torch.float64 else torch.float32
     if batch_size is None:
@@ -334,6 +333,8 @@ def sample_vmf(mu, kappa, random_state=None, *, device=None, generator=None, bat
         stop = min(n, start + batch_size)
         block = mu_t[start:stop].to(device=device, dtype=work_dtype)
         norms = torch.linalg.vector_norm(block, dim=1, keepdim=True)
+        if not bool(torch.all(torch.isfinite(norms))):
+            raise ValueError("mu must be finite.")
         if bool(torch.any(norms == 0)):
             raise ValueError("mu has a zero row; a mean direction must be non-zero.")
         block = block / norms
@@ -364,7 +365,7 @@ def nearest_neighbor_cosine(X, groups, *, device=None, block_elements=None):
     device : str or torch.device, default=None
         Where to compute (default CPU).
     block_elements : int, default=None
-        Most similarities held at once (default 16M).
+        Most similarities held at once (default 4M).
 
     Returns
     -------

@@ -174,6 +174,8 @@ def test_sample_rejects_bad_input():
         sample_vmf(np.eye(3), -1.0)
     with pytest.raises(ValueError, match="non-negative"):
         sample_vmf(np.eye(3), np.inf)
+    with pytest.raises(ValueError, match="finite"):
+        sample_vmf(np.array([[1.0, np.nan]]), 1.0)
     with pytest.raises(TypeError, match="generator"):
         sample_vmf(np.eye(3), 1.0, generator=0)
 

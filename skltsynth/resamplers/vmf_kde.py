@@ -112,7 +112,7 @@ class VMFKDEResampler(BaseEmbeddingResampler):
         a near-copy, still a distinct row, well resolved in float32.
     batch_size : int or None, default=None
         Synthetic rows drawn per block (bounds memory); ``None`` keeps a block
-        near 16M numbers.
+        near 4M numbers.
     sampling_strategy : float, str, dict or callable, default="auto"
         Rows to generate per class (imbalanced-learn semantics) or per DIR bin;
         see :class:`~skltsynth.base.BaseEmbeddingResampler`.
@@ -271,7 +271,7 @@ class VMFKDEResampler(BaseEmbeddingResampler):
         m, d = seeds.size, X.shape[1]
         norms = np.linalg.norm(X, axis=1)
         out = np.empty((m, d), dtype=X.dtype)
-        block = self.batch_size or max(1, (1 << 24) // max(d, 1))
+        block = self.batch_size or max(1, (1 << 22) // max(d, 1))
         generator = self._torch_generator()
         starts = range(0, m, block)
         for start in self._progress(starts, total=len(starts), desc="vMF sampling"):
