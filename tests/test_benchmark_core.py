@@ -1,0 +1,192 @@
+"""Tests of the comparison runner (skltsynth.benchmark) and the SMOTER baselines."""
+
+import json
+
+import numpy as np
+import pytest
+from imblearn.over_sampling import RandomOverSampler
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
+
+from skltsynth import benchmark as bench
+from skltsynth._smoter import SMOTER, RandomBinOverSampler
+
+
+@pytest.fixture(scope="module")
+def cls_data():
+    X, y = make_classification(
+        n_samples=420, n_features=8, n_informative=5, n_classes=3, n_clusters_per_class=1,
+        weights=[0.75, 0.2, 0.05], random_state=0,
+    )
+    return X[:300], y[:300], X[300:], y[300:]
+
+
+@pytest.fixture(scope="module")
+def reg_data():
+    rng = np.random.default_rng(0)
+    y = np.r_[rng.uniform(0, 1, 200), rng.uniform(1, 2, 40), rng.uniform(2, 3, 10)]
+    X = np.c_[y, y**2, rng.normal(size=(y.size, 4))] + 0.1 * rng.normal(size=(y.size, 6))
+    test = rng.permutation(y.size)[:60]
+    train = np.setdiff1d(np.arange(y.size), test)
+    return X[train], y[train], X[test], y[test]
+
+
+def test_classification_summary_rows_columns_and_ratios(cls_data):
+    methods = ["none", "class_weight", "ros", "smote"]
+    results = bench.run_comparison(*cls_data, methods=methods, seeds=(0, 1))
+    assert len(results) == 8 and all(r["status"] == "ok" for r in results)
+    summary = bench.summarise(results)
+    assert list(summary.index) == methods
+    for col in ("accuracy", "accuracy_std", "few_accuracy", "many_macro_f1", "n_synthetic",
+                "resample_seconds", "peak_bytes", "time_ratio", "memory_ratio", "n_seeds"):
+        assert col in summary.columns, col
+    assert summary.loc["smote", "time_ratio"] == 1.0
+    assert summary.loc["smote", "memory_ratio"] == 1.0
+    assert summary.loc["none", "n_synthetic"] == 0 and summary.loc["ros", "n_synthetic"] > 0
+    assert (summary["n_seeds"] == 2).all()
+    # ROS / SMOTE balance the classes: 3 x majority rows in the fit set.
+    majority = np.bincount(cls_data[1]).max()
+    assert summary.loc["smote", "n_synthetic"] == 3 * majority - len(cls_data[1])
+    table = bench.format_table(summary)
+    lines = table.splitlines()
+    assert lines[0].startswith("| Method | Acc | Many | Medium | Few")
+    assert sum(line.startswith("| smote |") for line in lines) == 1
+    assert "±" in table and "Time / smote" in lines[0]
+
+
+def test_class_weight_changes_the_head(cls_data):
+    results = bench.run_comparison(*cls_data, methods=["none", "class_weight"])
+    a, b = results
+    assert a["few_accuracy"] != b["few_accuracy"] or a["macro_f1"] != b["macro_f1"]
+
+
+def test_regression_runner_smoter_reference(reg_data):
+    results = bench.run_comparison(
+        *reg_data, methods=["none", "lds", "ros", "smoter"], seeds=(0,), bins=[0, 1, 2, 3]
+    )
+    assert all(r["status"] == "ok" for r in results), results
+    summary = bench.summarise(results)
+    assert summary.attrs["task"] == "regression" and summary.attrs["reference"] == "smoter"
+    assert summary.loc["smoter", "time_ratio"] == 1.0
+    for col in ("mse", "mae", "gm", "few_mse", "many_gm"):
+        assert col in summary
+    assert summary.loc["lds", "mse"] != summary.loc["none", "mse"]
+    assert "| Method | MSE |" in bench.format_table(summary)
+
+
+def test_no_reference_drops_ratio_columns(cls_data):
+    summary = bench.summarise(bench.run_comparison(*cls_data, methods=["none"]))
+    assert "time_ratio" not in summary and "Time /" not in bench.format_table(summary)
+
+
+def test_skipped_error_and_unknown_methods(cls_data):
+    bench.register_method(
+        "broken_example", lambda task, rs: RandomOverSampler(sampling_strategy={0: 1}),
+        task="classification", overwrite=True,
+    )
+    results = bench.run_comparison(*cls_data, methods=["smoter", "broken_example", "none"])
+    status = {r["method"]: r["status"] for r in results}
+    assert status == {"smoter": "skipped", "broken_example": "error", "none": "ok"}
+    summary = bench.summarise(results)
+    table = bench.format_table(summary)
+    assert "- broken_example: error" in table and "does not support classification" in table
+    with pytest.raises(KeyError, match="Unknown method"):
+        bench.run_comparison(*cls_data, methods=["no_such_method"])
+
+
+def test_registry_extension_point_and_lazy_factories(cls_data):
+    with pytest.raises(ValueError, match="already registered"):
+        bench.register_method("smote", lambda task, rs: None)
+    with pytest.raises(TypeError, match="factory"):
+        bench.register_method("bad_example", 42, overwrite=True)
+    bench.register_method(
+        "lazy_example", "imblearn.over_sampling:RandomOverSampler", task="classification",
+        fast_params={"shrinkage": 0.1}, overwrite=True,
+    )
+    sampler = bench.make_sampler("lazy_example", random_state=3, fast=True)
+    assert isinstance(sampler, RandomOverSampler)
+    assert sampler.random_state == 3 and sampler.shrinkage == 0.1
+    bench.register_method("missing_example", "no_such_pkg.mod:Cls", overwrite=True)
+    assert "missing_example" not in bench.available_methods()
+    assert "unavailable" in bench.describe_method("missing_example")
+    assert bench.make_sampler("class_weight") is None
+    assert "smoter" in bench.available_methods("regression")
+    assert "smote" not in bench.available_methods("regression")
+
+
+def test_k_neighbors_capped_to_smallest_class():
+    rng = np.random.default_rng(1)
+    y = np.repeat([0, 1, 2], [40, 10, 3])
+    X = rng.normal(size=(y.size, 4)) + y[:, None]
+    results = bench.run_comparison(X, y, X, y, methods=["smote"])
+    assert results[0]["status"] == "ok" and results[0]["n_synthetic"] == 120 - 53
+
+
+def test_custom_head_and_dataset_file(tmp_path, cls_data):
+    X_tr, y_tr, X_te, y_te = cls_data
+    path = tmp_path / "emb.npz"
+    np.savez(path, X=np.r_[X_tr, X_te], y=np.r_[y_tr, y_te])
+    task = bench.load_task(path)
+    assert task["task"] == "classification" and len(task["y_test"]) == 84
+    head = LogisticRegression(C=0.5, max_iter=500)
+    results = bench.run_comparison(str(path), methods=["none", "smote"], head=head)
+    assert [r["dataset"] for r in results] == [str(path)] * 2
+    written = bench.run_benchmark([str(path)], methods=["none", "smote", "smoter"], seeds=(0,),
+                                  out=tmp_path / "out", verbose=False)
+    names = {p.name for p in written}
+    assert {"results.json", "results.md", "emb.png"} <= names
+    payload = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert {r["method"] for r in payload["results"]} == {"none", "smote"}
+    assert "| smote |" in (tmp_path / "out" / "results.md").read_text()
+
+
+def test_plot_results(tmp_path, cls_data):
+    pytest.importorskip("matplotlib")
+    summary = bench.summarise(bench.run_comparison(*cls_data, methods=["none", "ros"], seeds=(0, 1)))
+    path = bench.plot_results(summary, tmp_path / "plot.png")
+    assert path.stat().st_size > 5000
+
+
+# ------------------------------------------------------------------ SMOTER
+
+
+def test_smoter_interpolates_rows_and_targets():
+    rng = np.random.default_rng(0)
+    y = np.r_[rng.uniform(0, 1, 60), rng.uniform(1, 2, 6)]
+    X = np.c_[y, 3 * y, rng.normal(size=y.size)]
+    sampler = SMOTER(n_bins=np.array([0.0, 1.0, 2.0]), k_neighbors=3, random_state=0)
+    X_res, y_res = sampler.fit_resample(X, y)
+    X_new, y_new = X_res[66:], y_res[66:]
+    assert len(y_new) > 0 and np.array_equal(X_res[:66], X)
+    # Column 0 equals the target in real rows; the same weight moves both.
+    np.testing.assert_allclose(X_new[:, 0], y_new, atol=1e-12)
+    np.testing.assert_allclose(X_new[:, 1], 3 * y_new, atol=1e-12)
+    assert np.all((y_new >= 1) & (y_new < 2))
+    again = SMOTER(n_bins=np.array([0.0, 1.0, 2.0]), k_neighbors=3, random_state=0)
+    np.testing.assert_array_equal(again.fit_resample(X, y)[0], X_res)
+
+
+def test_random_bin_oversampler_copies_rows():
+    y = np.r_[np.linspace(0, 0.9, 40), [1.2, 1.5, 1.8]]
+    X = np.c_[y, -y]
+    X_res, y_res = RandomBinOverSampler(n_bins=2, random_state=0).fit_resample(X, y)
+    new = X_res[43:]
+    assert len(new) > 0
+    assert all(any(np.array_equal(r, x) for x in X) for r in new)
+    np.testing.assert_array_equal(new[:, 0], y_res[43:])
+
+
+def test_smogn_wrapper(reg_data):
+    sampler = bench._SMOGNSampler(random_state=0, max_cells=10)
+    with pytest.raises(bench.MethodSkipped, match="time budget"):
+        sampler.fit_resample(*reg_data[:2])
+    pytest.importorskip("smogn")
+    X, y = reg_data[0][:120], reg_data[1][:120]
+    try:
+        a = bench._SMOGNSampler(random_state=0).fit_resample(X, y)
+    except bench.MethodSkipped as exc:  # smogn 0.1.2 predates numpy 2
+        assert "numpy" in str(exc)
+        return
+    b = bench._SMOGNSampler(random_state=0).fit_resample(X, y)
+    np.testing.assert_array_equal(a[0], b[0])
+    assert a[0].shape[1] == X.shape[1]
