@@ -558,6 +558,20 @@ def _default_head(task):
     return Ridge(alpha=10)
 
 
+def _is_deterministic(head):
+    """True for heads whose fit does not depend on ``random_state``."""
+    params = head.get_params() if hasattr(head, "get_params") else {}
+    if "random_state" not in params:
+        return True
+    name = type(head).__name__
+    solver = params.get("solver")
+    if name == "LogisticRegression":
+        return solver in ("lbfgs", "newton-cg", "newton-cholesky")
+    if name == "Ridge":
+        return solver not in ("sag", "saga")
+    return False
+
+
 def _adapt(sampler, task, y, bins, device):
     """Set data-dependent parameters the sampler has (see module docstring)."""
     if not hasattr(sampler, "get_params"):
@@ -631,6 +645,7 @@ def _run_one(method, seed, data, head, device, fast, clip):
                 resample_seconds=m.seconds, peak_bytes=m.peak_bytes,
                 n_synthetic=int(len(y_fit) - len(y_train)),
             )
+        row["_no_sampler"] = sampler is None
         weights = _head_weights(method, sampler, y_fit, len(y_fit), bins)
         model = clone(head)
         if "random_state" in model.get_params():
@@ -786,14 +801,22 @@ def run_comparison(
     if progress and data.get("name"):
         print(f"{data['name']}: {task}, {len(data['y_train'])} training rows", file=sys.stderr)
     results = []
+    deterministic_head = _is_deterministic(head)
     for name in methods:
         method = get_method(name)
+        first = None
         for seed in seeds:
             if task not in method.tasks:
                 row = {"dataset": data.get("name"), "task": task, "method": name, "seed": seed,
                        "status": "skipped", "note": f"{name} does not support {task}"}
+            elif first is not None and deterministic_head and first.get("_no_sampler"):
+                # Nothing random: the weighting-only baselines give the same fit for every
+                # seed with a deterministic head, so the first fit is reused.
+                row = {**first, "seed": seed}
             else:
                 row = _run_one(method, seed, data, head, device, fast, clip_predictions)
+                first = row
+            row = {k: v for k, v in row.items() if k != "_no_sampler"}
             results.append(row)
             if progress:
                 print(_progress_line(row), file=sys.stderr, flush=True)
@@ -1021,7 +1044,8 @@ def plot_results(df, path):
         finite = finite[np.isfinite(finite)]
         if finite.size:
             axes[0].set_ylim(max(0.0, finite.min() - 0.1), min(1.0, finite.max() + 0.05))
-    axes[0].legend(fontsize=7, ncol=2)
+    axes[0].legend(fontsize=7, ncol=min(len(methods), 5), loc="upper center",
+                   bbox_to_anchor=(0.5, -0.1), frameon=False)
     pos = np.arange(len(methods))
     secs = df["resample_seconds"].to_numpy(dtype=float)
     sstd = df.get("resample_seconds_std")

@@ -190,3 +190,15 @@ def test_smogn_wrapper(reg_data):
     b = bench._SMOGNSampler(random_state=0).fit_resample(X, y)
     np.testing.assert_array_equal(a[0], b[0])
     assert a[0].shape[1] == X.shape[1]
+
+
+def test_weighting_only_baselines_reuse_deterministic_fit(cls_data):
+    from sklearn.linear_model import Ridge, SGDClassifier
+
+    results = bench.run_comparison(*cls_data, methods=["none"], seeds=(0, 1, 2))
+    assert [r["seed"] for r in results] == [0, 1, 2]
+    assert len({r["accuracy"] for r in results}) == 1
+    assert "_no_sampler" not in results[0]
+    assert bench._is_deterministic(LogisticRegression()) and bench._is_deterministic(Ridge())
+    assert not bench._is_deterministic(SGDClassifier())
+    assert not bench._is_deterministic(LogisticRegression(solver="saga"))
