@@ -3,6 +3,15 @@
 import pytest
 import torch
 
+@pytest.fixture(autouse=True, scope="module")
+def _single_thread():
+    # tiny networks: one intra-op thread is as fast and avoids stalls on a busy machine
+    n_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n_threads)
+
+
 from skltsynth.diffusion import (
     DiffusionConfig,
     NoiseScheduler,

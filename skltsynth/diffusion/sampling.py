@@ -25,11 +25,18 @@ standardised (unit-variance, Gaussian) features; it agrees with the
 (~2e4 at ``t = T - 1`` of the cosine schedule) would make the re-derived
 ``x0_hat`` explode.  The resulting shift of the x0 estimate is
 ``guidance_scale * sigma_t^2 * d f / d x0_hat``: full strength at high noise,
-fading to zero as the chain ends.  A quick check on a trained model showed
-the exact and cheap shifts agreeing to 3 digits at every step but the first
-(``t = T - 1``, ``alpha ~ 5e-5``), where the exact one blew up (the network's
-Jacobian error divided by ``alpha_t``); so the exact mode uses the cheap
-gradient on steps with ``alpha_t < JACOBIAN_MIN_ALPHA`` (0.01).
+fading to zero as the chain ends.
+
+Where the exact gradient is used: the re-derived ``x0_hat`` divides the
+network-Jacobian term by ``alpha_t``, so at high noise any error of the
+learned Jacobian ``d x0_hat / d x_t`` (ideally ``alpha_t Cov(x0 | x_t) /
+sigma_t^2``, i.e. tiny) is amplified by ``1 / alpha_t``.  On a small trained
+model the exact shift of the x0 estimate was thousands of units at
+``t = T - 1`` (``alpha ~ 5e-5``) and pointed *against* the signal at every step
+with SNR < ~1, while agreeing with the cheap shift in direction for SNR > 1.
+So ``guidance_jacobian=True`` differentiates through the network on steps
+with ``SNR_t >= JACOBIAN_MIN_SNR`` (1.0, the second half of a cosine chain)
+and uses the cheap gradient on the noisier steps.
 
 SDEdit (``strength < 1``): the start rows ``x_start`` (standardised) are
 noised to the first kept timestep and only the last ``strength`` fraction of
@@ -42,11 +49,10 @@ import torch
 
 __all__ = ["sample_rows"]
 
-# Below this alpha_t (abar_t < 1e-4: the first step of a cosine chain at t = T - 1,
-# where alpha ~ 5e-5) the exact gradient is replaced by the cheap one: the
-# re-derived x0_hat divides the network-Jacobian term by alpha_t, which turns
-# tiny errors of the learned Jacobian into shifts of thousands of units.
-JACOBIAN_MIN_ALPHA = 1e-2
+# The exact (network-Jacobian) gradient is used only on steps with
+# SNR_t = abar_t / (1 - abar_t) >= JACOBIAN_MIN_SNR; noisier steps use the cheap
+# gradient (see the module docstring for why).
+JACOBIAN_MIN_SNR = 1.0
 
 
 def _randn(shape, generator, device, dtype=torch.float32):
@@ -110,6 +116,8 @@ def sample_rows(model, scheduler, n_features, *, n=None, cond=None, model_cond=N
     to_original : callable, optional
         Differentiable map from standardised to original units (identity when None).
     batch_size : int, default=4096
+        Rows denoised at once.  With ``eta = 0`` the output does not depend on
+        it; with ``eta > 0`` the ancestral noise is drawn per chunk.
     generator : torch.Generator
         Source of the start noise and of the ancestral noise.
     device : torch.device or str, default="cpu"
@@ -150,6 +158,9 @@ def sample_rows(model, scheduler, n_features, *, n=None, cond=None, model_cond=N
     use_guidance = guidance is not None and float(guidance_scale) != 0.0
     cfg_scale = float(cfg_scale)
 
+    # the start noise of all rows is drawn at once (same size as the output), so
+    # with eta = 0 the rows do not depend on batch_size
+    start_noise = _randn((n, n_features), generator, device)
     chunks = list(range(0, n, max(1, int(batch_size))))
     iterator = progress(chunks) if progress is not None else chunks
     rows, trajectory = [], []
@@ -158,7 +169,7 @@ def sample_rows(model, scheduler, n_features, *, n=None, cond=None, model_cond=N
         m = stop - start
         c_user = None if cond is None else cond[start:stop].to(device)
         c_model = None if model_cond is None else model_cond[start:stop].to(device)
-        noise = _randn((m, n_features), generator, device)
+        noise = start_noise[start:stop]
         t0 = int(timesteps[0])
         if x_start is None:
             x = noise
@@ -196,7 +207,7 @@ def _guided_estimates(model, scheduler, x, t, c_model, c_user, cfg_scale, guidan
     """``(x0_hat, eps_hat)`` after shifting eps by ``-scale * sigma_t * grad signal``."""
     alpha, sigma = scheduler.alpha_sigma(t, x)
     with torch.enable_grad():
-        if jacobian and float(scheduler.abar(t)) >= JACOBIAN_MIN_ALPHA ** 2:
+        if jacobian and float(scheduler.snr(t)) >= JACOBIAN_MIN_SNR:
             x_in = x.detach().requires_grad_(True)
             out = _model_output(model, x_in, t, c_model, cfg_scale)
             x0_hat, eps_hat = scheduler.split(out, x_in, t)

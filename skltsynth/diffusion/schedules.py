@@ -138,28 +138,48 @@ class NoiseScheduler:
         )
 
     # ------------------------------------------------------------------ tables
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_cache", None)  # per-device copies; rebuilt on demand
+        return state
+
+    def _tables(self, device, dtype):
+        """(abar, alpha, sigma) tables of length T + 1 (index T stands for t = -1: abar = 1),
+        cached per device/dtype."""
+        cache = self.__dict__.setdefault("_cache", {})
+        key = (str(device), dtype)
+        if key not in cache:
+            abar = torch.cat([self.alphas_cumprod, torch.ones(1, dtype=torch.float64)])
+            cache[key] = tuple(v.to(device=device, dtype=dtype)
+                               for v in (abar, abar.sqrt(), (1.0 - abar).clamp(min=0).sqrt()))
+        return cache[key]
+
+    def _gather(self, which, t, like):
+        if isinstance(t, torch.Tensor) and t.dim() > 0:
+            device = t.device if like is None else like.device
+            dtype = torch.float64 if like is None else like.dtype
+            idx = t.to(device=device, dtype=torch.long)
+            idx = torch.where(idx < 0, torch.full_like(idx, self.num_train_timesteps), idx)
+            out = self._tables(device, dtype)[which][idx]
+            return out.unsqueeze(-1) if like is not None else out
+        ti = int(t)
+        ti = self.num_train_timesteps if ti < 0 else ti
+        if like is None:
+            return self._tables("cpu", torch.float64)[which][ti]
+        return self._tables(like.device, like.dtype)[which][ti]
+
     def abar(self, t, like=None):
         """``alphas_cumprod[t]`` for integer ``t`` (tensor or int); ``t = -1`` gives 1.
 
         With ``like`` the result has its dtype/device and shape ``(n, 1)`` for a
         1-D ``t`` (broadcasts against ``(n, d)`` rows); a scalar ``t`` gives a
-        0-d tensor.
+        0-d tensor.  Without ``like`` the result is float64.
         """
-        t = torch.as_tensor(t, device="cpu" if not isinstance(t, torch.Tensor) else t.device)
-        table = self.alphas_cumprod.to(t.device)
-        tl = t.long()
-        out = torch.where(tl >= 0, table[tl.clamp(min=0)], torch.ones((), dtype=table.dtype,
-                                                                        device=t.device))
-        if like is not None:
-            out = out.to(device=like.device, dtype=like.dtype)
-            if out.dim() == 1:
-                out = out.unsqueeze(-1)
-        return out
+        return self._gather(0, t, like)
 
     def alpha_sigma(self, t, like):
         """``(alpha_t, sigma_t)`` shaped to broadcast against ``like``."""
-        a = self.abar(t, like=like)
-        return a.sqrt(), (1.0 - a).clamp(min=0.0).sqrt()
+        return self._gather(1, t, like), self._gather(2, t, like)
 
     def snr(self, t):
         """Signal-to-noise ratio ``abar / (1 - abar)`` (float64)."""

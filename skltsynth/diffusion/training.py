@@ -173,7 +173,7 @@ def train_denoiser(model, scheduler, X, cond=None, config=None, *, sample_weight
                                 torch.Generator(device=device).manual_seed(seed))
     params = list(model.parameters()) + (list(head.parameters()) if head is not None else [])
     optimizer = torch.optim.AdamW(params, lr=config.learning_rate,
-                                  weight_decay=config.weight_decay)
+                                  weight_decay=config.weight_decay, foreach=True)
     total = int(config.train_steps)
     lr_scheduler = _lr_scheduler(optimizer, config, total)
     ema = AveragedModel(model, multi_avg_fn=ema_multi_avg_fn(config.ema_decay), use_buffers=True)
