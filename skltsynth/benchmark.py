@@ -624,7 +624,24 @@ def _evaluate(task, y_test, pred, y_train, bins, many, few):
     )
 
 
-def _run_one(method, seed, data, head, device, fast, clip):
+_QUALITY_KEYS = ("mmd2", "precision", "recall", "coverage", "copy_fraction", "nearest_real_ratio")
+
+
+def _quality(task, X_train, y_train, X_fit, y_fit, bins, data):
+    """Synthetic-row quality (averaged over classes / bins): keys ``q_*``."""
+    from .metrics import synthetic_quality_report
+
+    n = len(y_train)
+    X_fit, y_fit = np.asarray(X_fit), np.asarray(y_fit)
+    report = synthetic_quality_report(
+        X_train, y_train, X_fit[n:], y_fit[n:], bins=bins if task == "regression" else None,
+        many=data.get("many"), few=data.get("few"),
+    )
+    overall = report["per_shot"].loc["all"]
+    return {f"q_{key}": float(overall[key]) for key in _QUALITY_KEYS}
+
+
+def _run_one(method, seed, data, head, device, fast, clip, quality=False):
     from sklearn.base import clone
 
     task, bins = data["task"], data.get("bins")
@@ -646,6 +663,8 @@ def _run_one(method, seed, data, head, device, fast, clip):
                 n_synthetic=int(len(y_fit) - len(y_train)),
             )
         row["_no_sampler"] = sampler is None
+        if quality and row["n_synthetic"] > 0:
+            row.update(_quality(task, X_train, y_train, X_fit, y_fit, bins, data))
         weights = _head_weights(method, sampler, y_fit, len(y_fit), bins)
         model = clone(head)
         if "random_state" in model.get_params():
@@ -701,6 +720,7 @@ def run_comparison(
     fast=False,
     verbose=None,
     clip_predictions=True,
+    quality=False,
 ):
     """Train the same head after every method, for every seed, and score it.
 
@@ -744,6 +764,13 @@ def run_comparison(
     clip_predictions : bool, default=True
         Clip regression predictions to the training target range (the DIR
         reference numbers are measured so).
+    quality : bool, default=False
+        Also score the synthetic rows against the real rows of their class
+        (or DIR bin) with :func:`skltsynth.metrics.synthetic_quality_report`
+        and add the class/bin averages as ``q_mmd2``, ``q_precision``,
+        ``q_recall``, ``q_coverage``, ``q_copy_fraction`` and
+        ``q_nearest_real_ratio`` (synthetic rows are those after the
+        ``n_train`` originals, as imbalanced-learn and skltsynth return them).
 
     Returns
     -------
@@ -814,7 +841,8 @@ def run_comparison(
                 # seed with a deterministic head, so the first fit is reused.
                 row = {**first, "seed": seed}
             else:
-                row = _run_one(method, seed, data, head, device, fast, clip_predictions)
+                row = _run_one(method, seed, data, head, device, fast, clip_predictions,
+                               quality)
                 first = row
             row = {k: v for k, v in row.items() if k != "_no_sampler"}
             results.append(row)
@@ -926,6 +954,12 @@ _REG_COLUMNS = [
 ]
 
 
+_QUALITY_COLUMNS = [
+    ("q_precision", "Precision"), ("q_recall", "Recall"), ("q_coverage", "Coverage"),
+    ("q_copy_fraction", "Copies"),
+]
+
+
 def _fmt(value, digits=3):
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
@@ -952,7 +986,7 @@ def format_table(df, *, caption=True):
     """
     task = df.attrs.get("task") or (df["task"].iloc[0] if "task" in df else "classification")
     columns = _REG_COLUMNS if task == "regression" else _CLASS_COLUMNS
-    columns = [(k, h) for k, h in columns if k in df]
+    columns = [(k, h) for k, h in columns + _QUALITY_COLUMNS if k in df]
     multi = "n_seeds" in df and df["n_seeds"].max() > 1
     ref = df.attrs.get("reference") or REFERENCE.get(task, "")
     head = ["Method"] + [h for _, h in columns] + ["Synthetic rows", "Resample (s)", "Peak MB"]
@@ -989,6 +1023,9 @@ def format_table(df, *, caption=True):
             f"{what}. Mean{' ± std' if seeds > 1 else ''} over {seeds} seed(s). Resample time "
             "and peak memory of the resampling call"
             + (f"; ratios to {ref}'s." if ratios else ".")
+            + (" Precision / recall / coverage (k=5 manifolds) and the fraction of exact "
+               "copies of synthetic rows, against the real rows of their class or bin."
+               if "q_precision" in df else "")
         )
         for method, row in df.iterrows():
             if row.get("note"):

@@ -202,3 +202,52 @@ def test_weighting_only_baselines_reuse_deterministic_fit(cls_data):
     assert bench._is_deterministic(LogisticRegression()) and bench._is_deterministic(Ridge())
     assert not bench._is_deterministic(SGDClassifier())
     assert not bench._is_deterministic(LogisticRegression(solver="saga"))
+
+
+def test_quality_columns(cls_data):
+    results = bench.run_comparison(*cls_data, methods=["none", "ros", "smote"], quality=True)
+    by = {r["method"]: r for r in results}
+    assert "q_precision" not in by["none"]
+    assert by["ros"]["q_copy_fraction"] == 1.0 and by["smote"]["q_copy_fraction"] < 0.5
+    assert 0 <= by["smote"]["q_coverage"] <= 1
+    table = bench.format_table(bench.summarise(results))
+    assert "Coverage" in table.splitlines()[0] and "Copies" in table.splitlines()[0]
+
+
+def _shared(filename):
+    from skltsynth.datasets import find_data_file
+
+    try:
+        find_data_file(filename)
+    except FileNotFoundError:
+        pytest.skip(f"shared benchmark file {filename} absent")
+
+
+@pytest.mark.slow
+def test_reference_figures_stsb_dir():
+    """README reference: Ridge(alpha=10) MSE 0.605 (few 0.582); LDS 0.597 (few 0.550)."""
+    _shared("stsb_dir_minilm.npz")
+    summary = bench.summarise(bench.run_comparison("stsb", methods=["none", "lds"]))
+    assert summary.loc["none", "mse"] == pytest.approx(0.605, abs=6e-4)
+    assert summary.loc["none", "few_mse"] == pytest.approx(0.582, abs=6e-4)
+    assert summary.loc["lds", "mse"] == pytest.approx(0.597, abs=6e-4)
+    assert summary.loc["lds", "few_mse"] == pytest.approx(0.550, abs=6e-4)
+
+
+@pytest.mark.slow
+def test_reference_figures_clinc150_lt():
+    """README reference: no resampling acc 0.874 / few 0.734 (LogisticRegression C=10)."""
+    _shared("clinc150_minilm.npz")
+    summary = bench.summarise(bench.run_comparison("clinc150", methods=["none"]))
+    assert summary.loc["none", "accuracy"] == pytest.approx(0.874, abs=6e-4)
+    assert summary.loc["none", "few_accuracy"] == pytest.approx(0.734, abs=6e-4)
+
+
+@pytest.mark.slow
+def test_demo_end_to_end_with_baselines():
+    results = bench.run_comparison("demo", methods=["none", "smote"])
+    summary = bench.summarise(results)
+    assert (summary["n_seeds"] == 1).all()
+    assert summary.loc["smote", "few_accuracy"] > summary.loc["none", "few_accuracy"]
+    assert summary.loc["smote", "time_ratio"] == 1.0
+    assert len(bench.format_table(summary).splitlines()) >= 4

@@ -86,9 +86,11 @@ def find_data_file(filename, path=None):
     --------
     >>> from skltsynth.datasets import find_data_file
     >>> try:
-    ...     find_data_file("clinc150_minilm.npz")
+    ...     found = find_data_file("clinc150_minilm.npz").name
     ... except FileNotFoundError:
-    ...     pass
+    ...     found = "clinc150_minilm.npz"
+    >>> found
+    'clinc150_minilm.npz'
     """
     tried = _candidates(filename, path)
     for _, cand in tried:
