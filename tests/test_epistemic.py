@@ -1,0 +1,221 @@
+import pathlib
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.datasets import make_blobs
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skltsynth.epistemic import (
+    EpistemicHeadClassifier,
+    EpistemicHeadModule,
+    LongtailSignal,
+    OracleLoss,
+)
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    # Tiny heads: intra-op threads only add contention on a busy machine.
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+FAST = dict(max_epochs=15, head_max_epochs=10, batch_size=64, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = make_blobs(n_samples=240, centers=4, n_features=6, cluster_std=2.0, random_state=0)
+    return X.astype(np.float32), y
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    X, y = data
+    return EpistemicHeadClassifier(random_state=0, **FAST).fit(X, y)
+
+
+def test_api_and_proba(fitted, data):
+    X, y = data
+    proba = fitted.predict_proba(X)
+    assert proba.shape == (len(X), 4)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-9)
+    assert np.all(proba >= 0)
+    assert fitted.n_features_in_ == 6
+    np.testing.assert_array_equal(fitted.classes_, np.arange(4))
+    assert np.mean(fitted.predict(X) == y) > 0.8
+    assert next(fitted.module_.parameters()).device.type == "cpu"
+    assert len(fitted.base_history_) == FAST["max_epochs"]
+    assert len(fitted.head_history_) == FAST["head_max_epochs"]
+    for signal in ("epistemic", "entropy", "energy"):
+        s = fitted.longtail_score(X, signal=signal)
+        assert s.shape == (len(X),) and np.all(np.isfinite(s))
+    assert np.all(fitted.longtail_score(X, "entropy") <= np.log(4) + 1e-6)
+
+
+def test_string_labels_and_pandas(data):
+    X, y = data
+    labels = np.array(["ant", "bee", "cat", "dog"])[y]
+    df = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    clf = EpistemicHeadClassifier(random_state=0, **FAST).fit(df, labels)
+    assert list(clf.classes_) == ["ant", "bee", "cat", "dog"]
+    pred = clf.predict(df)
+    assert pred.dtype == labels.dtype and np.mean(pred == labels) > 0.8
+    assert list(clf.feature_names_in_) == list(df.columns)
+
+
+def test_reproducible_and_global_rng_untouched(data):
+    X, y = data
+    state = torch.random.get_rng_state()
+    a = EpistemicHeadClassifier(random_state=1, **FAST).fit(X, y)
+    b = EpistemicHeadClassifier(random_state=1, **FAST).fit(X, y)
+    c = EpistemicHeadClassifier(random_state=2, **FAST).fit(X, y)
+    assert torch.equal(state, torch.random.get_rng_state())
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    assert not np.array_equal(a.predict_proba(X), c.predict_proba(X))
+
+
+def test_heads_are_copies_then_diverge(data):
+    X, y = data
+    params = {**FAST, "head_max_epochs": 0}
+    stage1 = EpistemicHeadClassifier(random_state=0, **params).fit(X, y).module_
+    w_base = stage1.base_head.weight
+    for k in range(stage1.n_heads):
+        assert torch.equal(stage1.head_weight[k], w_base)
+        assert torch.equal(stage1.head_bias[k], stage1.base_head.bias)
+    # Identical heads: no epistemic signal anywhere.
+    x = torch.from_numpy(X)
+    np.testing.assert_allclose(stage1.longtail_signal(x, "epistemic").numpy(), 0.0, atol=1e-5)
+
+    both = EpistemicHeadClassifier(random_state=0, **FAST).fit(X, y).module_
+    # Same seed -> identical base stage; the oracle stage left the base frozen ...
+    assert torch.equal(both.base_head.weight, w_base)
+    # ... and moved the heads apart.
+    spread = (both.head_weight - both.head_weight.mean(dim=0)).abs().amax()
+    assert spread > 1e-3
+
+
+def test_epistemic_small_where_heads_agree(fitted, data):
+    X, _ = data
+    # Mutual information never exceeds the total entropy.
+    epi = fitted.longtail_score(X, "epistemic")
+    assert np.all(epi <= fitted.longtail_score(X, "entropy") + 1e-6)
+    module = fitted.module_
+    # Making two heads identical copies of one gives exactly zero signal.
+    twin = EpistemicHeadModule(6, 4, n_heads=2)
+    with torch.no_grad():
+        twin.head_weight.copy_(module.head_weight[:1].expand(2, -1, -1))
+        twin.head_bias.copy_(module.head_bias[:1].expand(2, -1))
+    np.testing.assert_allclose(
+        twin.longtail_signal(torch.from_numpy(X), "epistemic").detach().numpy(), 0.0, atol=1e-5
+    )
+
+
+def test_signal_definitions(fitted, data):
+    X, _ = data
+    x = torch.from_numpy(X[:20])
+    with torch.no_grad():
+        logits = fitted.module_.head_logits(x)
+    p = torch.softmax(logits.double(), dim=-1).numpy()
+    mean_p = p.mean(axis=1)
+    h_mean = -(mean_p * np.log(mean_p)).sum(-1)
+    h_each = -(p * np.log(p)).sum(-1).mean(1)
+    energy = (-torch.logsumexp(logits.double(), dim=-1)).mean(1).numpy()
+    np.testing.assert_allclose(fitted.longtail_score(X[:20], "entropy"), h_mean, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        fitted.longtail_score(X[:20], "epistemic"), np.maximum(h_mean - h_each, 0), atol=1e-5
+    )
+    np.testing.assert_allclose(fitted.longtail_score(X[:20], "energy"), energy, rtol=1e-4)
+    np.testing.assert_allclose(fitted.predict_proba(X[:20]), mean_p, atol=1e-5)
+
+
+def test_torch_signal_is_differentiable_and_detached_copy(fitted, data):
+    X, _ = data
+    fn = fitted.torch_signal("entropy")
+    assert isinstance(fn, LongtailSignal)
+    x = torch.from_numpy(X[:10]).double().requires_grad_(True)
+    out = fn(x)
+    assert out.shape == (10,)
+    np.testing.assert_allclose(
+        out.detach().numpy(), fitted.longtail_score(X[:10], "entropy"), rtol=1e-4, atol=1e-6
+    )
+    (grad,) = torch.autograd.grad(out.sum(), x)
+    assert grad.shape == x.shape and torch.isfinite(grad).all() and grad.abs().sum() > 0
+    assert fn.module is not fitted.module_
+    with pytest.raises(ValueError, match="signal"):
+        fitted.torch_signal("variance")
+
+
+def test_oracle_loss_only_best_head_gets_gradient():
+    logits = torch.tensor([[[2.0, 0.0], [0.0, 2.0], [1.0, 1.0]]], requires_grad=True)
+    loss = OracleLoss()(logits, torch.tensor([1]))
+    loss.backward()
+    assert torch.all(logits.grad[0, 0] == 0) and torch.all(logits.grad[0, 2] == 0)
+    assert logits.grad[0, 1].abs().sum() > 0
+    np.testing.assert_allclose(loss.item(), np.log1p(np.exp(-2.0)), rtol=1e-6)
+
+
+def test_pickle_round_trip(fitted, data):
+    X, _ = data
+    clone = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(clone.predict_proba(X), fitted.predict_proba(X))
+
+
+def test_hidden_layer(data):
+    X, y = data
+    clf = EpistemicHeadClassifier(hidden_layer_size=16, random_state=0, **FAST).fit(X, y)
+    assert np.mean(clf.predict(X) == y) > 0.8
+    assert isinstance(clf.module_.trunk, torch.nn.Sequential)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"n_heads": 0}, "n_heads"),
+        ({"lr": -1.0}, "lr"),
+        ({"hidden_layer_size": 2.5}, "hidden_layer_size"),
+        ({"batch_size": "big"}, "batch_size"),
+    ],
+)
+def test_parameter_validation(data, params, match):
+    X, y = data
+    with pytest.raises(ValueError, match=match):
+        EpistemicHeadClassifier(**params).fit(X, y)
+
+
+def test_input_errors(fitted, data):
+    X, y = data
+    with pytest.raises(ValueError, match="2 classes"):
+        EpistemicHeadClassifier(**FAST).fit(X, np.zeros(len(X)))
+    with pytest.raises(ValueError, match="features"):
+        fitted.predict(X[:, :3])
+    with pytest.raises(ValueError, match="signal"):
+        fitted.longtail_score(X, signal="variance")
+
+
+@parametrize_with_checks([EpistemicHeadClassifier(random_state=0, **FAST)])
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+DATA = pathlib.Path(__file__).resolve().parents[2] / "shared" / "datasets" / "clinc150_minilm.npz"
+DATA_LOCAL = pathlib.Path(__file__).resolve().parents[1] / "shared" / "datasets" / "clinc150_minilm.npz"
+
+
+@pytest.mark.slow
+def test_clinc150_epistemic_flags_few_shot():
+    path = DATA_LOCAL if DATA_LOCAL.exists() else DATA
+    if not path.exists():
+        pytest.skip(f"CLINC150 embeddings not found at {path}")
+    import sys
+
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+    from benchmarks.bench_epistemic import run
+
+    row = run(0, {"device": "cpu"})
+    assert row["acc"] > 0.8
+    assert row["few_epistemic"] > 0.6 and row["wrong_epistemic"] > 0.7
