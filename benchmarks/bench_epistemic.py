@@ -110,6 +110,7 @@ def run(seed, params):
 
 
 def main(argv=None):
+    torch.set_num_threads(1)  # tiny heads: threads only add contention
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument(
