@@ -164,3 +164,24 @@ def test_ridge_in_resampled_estimator_regression():
     X = np.c_[y, -y] + 0.05 * rng.normal(size=(68, 2))
     model = ResampledEstimator(MemoryDDPMResampler(random_state=0, n_bins=4, **TINY), Ridge())
     assert model.fit(X, y).predict(X).shape == (68,)
+
+
+def test_evaluate_synthetic_report():
+    from skltsynth.evaluation import evaluate_synthetic
+
+    X, y = _data()
+    res = MemoryDDPMResampler(random_state=0, **TINY)
+    X_res, y_res = res.fit_resample(X, y)
+    syn = res.is_synthetic_
+    rep = evaluate_synthetic(X, y, X_res[syn], y_res[syn], X, y,
+                             sample_weight_syn=res.sample_weight_[syn], many=30, few=10)
+    per_class = rep["per_class"]
+    assert per_class["group"].tolist() == [1, 2]
+    assert per_class["shot"].tolist() == ["medium", "few"]
+    assert per_class["label_agreement"].between(0, 1).all()
+    for col in ("mmd2", "precision", "recall", "diversity_synthetic", "f1_real", "f1_with_syn"):
+        assert col in per_class
+    assert np.allclose(per_class["f1_gain"], per_class["f1_with_syn"] - per_class["f1_real"])
+    assert list(rep["f1_by_shot"].index) == ["many", "medium", "few", "all"]
+    with pytest.raises(ValueError, match="one weight per synthetic row"):
+        evaluate_synthetic(X, y, X_res[syn], y_res[syn], X, y, sample_weight_syn=[1.0])

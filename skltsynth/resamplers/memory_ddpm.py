@@ -26,8 +26,9 @@ class MemoryDDPMResampler(BaseEmbeddingResampler):
     The memory-conditioned diffusion model of "Memory-Conditioned Diffusion
     Model for Tail-Class Feature Hallucination": rows are streamed into a
     per-class bounded memory (:class:`~skltsynth.memory.ClassMemoryBank`), a
-    class-conditional denoising diffusion model (DDPM, epsilon prediction,
-    linear schedule by default) is trained on the memory, tail classes are
+    class-conditional denoising diffusion model (the paper's DDPM; here with
+    v-prediction and the cosine schedule by default, see ``prediction``) is
+    trained on the memory, tail classes are
     sampled from it, and every synthetic row gets the confidence-adaptive
     cost-sensitive weight ``gamma_c * conf(f~)`` (see
     :mod:`skltsynth.confidence`), exposed as ``sample_weight_``.  Use
@@ -77,10 +78,18 @@ class MemoryDDPMResampler(BaseEmbeddingResampler):
         Training mini-batch size.
     learning_rate : float, default=1e-3
         Peak AdamW learning rate.
-    prediction : {"epsilon", "v", "x0"}, default="epsilon"
-        What the network predicts (the paper's DDPM predicts the noise).
-    schedule : {"linear", "cosine"}, default="linear"
-        Noise schedule (the paper's DDPM uses the linear one).
+    prediction : {"epsilon", "v", "x0"}, default="v"
+        What the network predicts.  The paper's DDPM predicts the noise
+        (``"epsilon"`` with ``schedule="linear"``); that combination is
+        available but, measured on sentence embeddings (384 dims, 1,000
+        training steps), its DDIM samples blew up to ~100x the norm of the
+        data (x0 estimates divided by ``sqrt(abar_T) ~ 0.006`` at the first
+        step amplify the noise-prediction error), and few-shot accuracy of a
+        linear head fell below no resampling.  v-prediction with the cosine
+        schedule gave rows of the right norm and SMOTE-level accuracy, hence
+        the defaults.
+    schedule : {"cosine", "linear"}, default="cosine"
+        Noise schedule (the paper's DDPM uses ``"linear"``).
     sampler : {"ddim", "ddpm"}, default="ddim"
         Deterministic DDIM (eta = 0) or ancestral DDPM sampling (eta = 1),
         both over ``sampling_steps`` strided steps;
@@ -179,8 +188,8 @@ class MemoryDDPMResampler(BaseEmbeddingResampler):
         n_layers=3,
         batch_size=256,
         learning_rate=1e-3,
-        prediction="epsilon",
-        schedule="linear",
+        prediction="v",
+        schedule="cosine",
         sampler="ddim",
         strength=1.0,
         cfg_scale=1.0,
