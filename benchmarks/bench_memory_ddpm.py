@@ -94,7 +94,7 @@ def run_seed(seed, variants, engine):
 def to_markdown(rows, header):
     import pandas as pd
 
-    df = pd.DataFrame(rows)
+    df = pd.DataFrame(rows).drop_duplicates(subset=["method", "seed"])  # merged runs repeat baselines
     cols = ["accuracy", "many_accuracy", "medium_accuracy", "few_accuracy"]
     g = df.groupby("method", sort=False)
     mean, std = g[cols].mean(), g[cols].std(ddof=0)
@@ -146,6 +146,8 @@ def main():
         "coral": {"contrastive_weight": args.contrastive_weight},
         "sdedit": {"strength": args.strength},
         "vcos": {"prediction": "v", "schedule": "cosine"},
+        "vcos+coral": {"prediction": "v", "schedule": "cosine",
+                       "contrastive_weight": args.contrastive_weight},
         "vcos+sdedit": {"prediction": "v", "schedule": "cosine", "strength": args.strength},
         "sdedit+coral": {"strength": args.strength,
                          "contrastive_weight": args.contrastive_weight},
