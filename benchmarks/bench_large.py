@@ -36,8 +36,15 @@ from pathlib import Path
 import numpy as np
 
 BOUND = 2.5
+COMMAND = (
+    "BENCH_THREADS=2 python benchmarks/bench_large.py --methods vmf smote --no-bank; "
+    "python benchmarks/bench_large.py --one latent_diffusion --fraction 0.01 --save; "
+    "python benchmarks/bench_large.py --one memory_ddpm --fraction 0.01 --save; "
+    "python benchmarks/bench_large.py --one bank --save; python benchmarks/bench_large.py --report"
+)
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "large_inputs.md"
+CACHE = HERE / "results" / "large_inputs.json"  # small: one row of numbers per method
 
 # method -> (module, class, documented knob overrides, default fraction of classes)
 METHODS = {
@@ -45,14 +52,14 @@ METHODS = {
     "latent_diffusion": (
         "skltsynth.resamplers.latent_diffusion",
         "LatentDiffusionResampler",
-        {"train_steps": 200, "sampling_steps": 10, "batch_size": 256},
-        0.05,
+        {"train_steps": 100, "sampling_steps": 10, "batch_size": 256},
+        0.01,
     ),
     "memory_ddpm": (
         "skltsynth.resamplers.memory_ddpm",
         "MemoryDDPMResampler",
-        {"train_steps": 200, "sampling_steps": 10, "batch_size": 256},
-        0.05,
+        {"train_steps": 100, "sampling_steps": 10, "batch_size": 256},
+        0.01,
     ),
     "smote": ("imblearn.over_sampling", "SMOTE", {}, 1.0),
 }
@@ -114,7 +121,9 @@ def run_one(method, fraction, d, n_rows, n_classes):
     """Resample in this process; return a dict of numbers."""
     import torch
 
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    # BENCH_THREADS (default 1): on a shared, oversubscribed machine OpenMP with
+    # several threads can stall for minutes; one thread keeps numbers comparable.
+    torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "1")))
     module, name, knobs, _ = METHODS[method]
     cls = getattr(importlib.import_module(module), name)
     X, y, ratio = long_tailed_data(n_classes=n_classes, n_rows=n_rows, d=d, fraction=fraction)
@@ -237,6 +246,18 @@ def write_report(rows, bank, command):
     return "\n".join(lines)
 
 
+def _load():
+    return json.loads(CACHE.read_text()) if CACHE.exists() else {}
+
+
+def _save(key, value):
+    """Keep every method's latest numbers, so methods can be (re)run separately."""
+    cache = _load()
+    cache[key] = value
+    CACHE.parent.mkdir(parents=True, exist_ok=True)
+    CACHE.write_text(json.dumps(cache, indent=1) + "\n")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--methods", nargs="*", default=list(METHODS))
@@ -246,14 +267,26 @@ def main(argv=None):
     p.add_argument("--rows", type=int, default=200_000)
     p.add_argument("--classes", type=int, default=1000)
     p.add_argument("--no-bank", action="store_true")
+    p.add_argument("--save", action="store_true", help="with --one: keep the numbers in the cache")
+    p.add_argument("--report", action="store_true", help="only rewrite the table from the cache")
     p.add_argument("--timeout", type=int, default=1800, help="seconds per method")
     args = p.parse_args(argv)
+    if args.report:
+        cache = _load()
+        print(write_report([cache[m] for m in METHODS if m in cache], cache.get("bank", []), COMMAND))
+        return 0
     if args.one == "bank":
-        print(json.dumps(memory_bank_check()))
+        out = memory_bank_check()
+        print(json.dumps(out))
+        if args.save:
+            _save("bank", out)
         return 0
     if args.one:
         frac = METHODS[args.one][3] if args.fraction is None else args.fraction
-        print(json.dumps(run_one(args.one, frac, args.d, args.rows, args.classes)))
+        out = run_one(args.one, frac, args.d, args.rows, args.classes)
+        print(json.dumps(out))
+        if args.save:
+            _save(args.one, out)
         return 0
     rows = []
     for method in args.methods:
@@ -271,6 +304,7 @@ def main(argv=None):
             rows.append({"method": METHODS[method][1], "fraction": frac,
                          "error": f"timed out after {args.timeout} s"})
         print(json.dumps(rows[-1]), flush=True)
+        _save(method, rows[-1])
     bank = []
     if not args.no_bank:
         res = subprocess.run([sys.executable, __file__, "--one", "bank"], capture_output=True,
@@ -280,8 +314,11 @@ def main(argv=None):
         else:
             bank = [{"error": (res.stderr.strip().splitlines() or ["?"])[-1][:200]}]
         print(json.dumps(bank), flush=True)
-    command = "python benchmarks/bench_large.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    print(write_report(rows, bank, command.strip()))
+        _save("bank", bank)
+    cache = _load()
+    rows = [cache[m] for m in METHODS if m in cache]
+    bank = cache.get("bank", [])
+    print(write_report(rows, bank, COMMAND))
     return 0
 
 
