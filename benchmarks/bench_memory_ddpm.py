@@ -17,8 +17,10 @@ Methods, all in the same run and with the same head:
   shared to save time, so the two rows of a variant have the same resampling
   time and memory).
 
-Variants: ``plain`` (pure-noise DDIM), ``coral`` (contrastive_weight > 0),
-``sdedit`` (strength < 1 from real tail rows).
+Variants: ``plain`` (the resampler's defaults: v-prediction, cosine schedule,
+pure-noise DDIM), ``coral`` (contrastive_weight > 0), ``sdedit`` (strength < 1
+from real tail rows), ``eps*`` (the paper's epsilon / linear DDPM), ``vcos*``
+(v / cosine spelled out).
 
 Usage::
 
@@ -99,12 +101,13 @@ def to_markdown(rows, header):
     g = df.groupby("method", sort=False)
     mean, std = g[cols].mean(), g[cols].std(ddof=0)
     extra = g[["resample_s", "peak_mb"]].mean()
+    n_seeds = g["seed"].nunique()
     lines = [header, "",
-             "| method | acc | many | medium | few | resample s | peak MB |",
-             "|---|---|---|---|---|---|---|"]
+             "| method | seeds | acc | many | medium | few | resample s | peak MB |",
+             "|---|---|---|---|---|---|---|---|"]
     for method in mean.index:
         cells = [f"{mean.loc[method, c]:.3f} ± {std.loc[method, c]:.3f}" for c in cols]
-        lines.append(f"| {method} | " + " | ".join(cells)
+        lines.append(f"| {method} | {n_seeds.loc[method]} | " + " | ".join(cells)
                      + f" | {extra.loc[method, 'resample_s']:.1f} "
                      f"| {extra.loc[method, 'peak_mb']:.0f} |")
     lines += ["", "Per seed:", "", df.to_markdown(index=False, floatfmt=".3f")]
@@ -145,6 +148,10 @@ def main():
         "plain": {},
         "coral": {"contrastive_weight": args.contrastive_weight},
         "sdedit": {"strength": args.strength},
+        "eps": {"prediction": "epsilon", "schedule": "linear"},
+        "eps+coral": {"prediction": "epsilon", "schedule": "linear",
+                      "contrastive_weight": args.contrastive_weight},
+        "eps+sdedit": {"prediction": "epsilon", "schedule": "linear", "strength": args.strength},
         "vcos": {"prediction": "v", "schedule": "cosine"},
         "vcos+coral": {"prediction": "v", "schedule": "cosine",
                        "contrastive_weight": args.contrastive_weight},
