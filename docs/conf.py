@@ -165,6 +165,9 @@ sphinx_gallery_conf = {
     "within_subsection_order": "FileNameSortKey",
     "abort_on_example_error": True,
     "capture_repr": ("_repr_html_", "__repr__"),
+    "backreferences_dir": "gen_modules/backreferences",
+    "doc_module": ("skltsynth",),
+    "reference_url": {"skltsynth": None},
 }
 
 # --------------------------------------------------------------------- output
