@@ -1,8 +1,9 @@
 """Quality gate for synthetic rows: Mahalanobis distance to the real rows of their group.
 
 For every group (class or DIR bin) a Gaussian is fitted to the real rows: the
-mean and a Ledoit-Wolf shrunk covariance (shrinkage from
-:func:`sklearn.covariance.ledoit_wolf_shrinkage`).  A synthetic row is accepted
+mean and a Ledoit-Wolf shrunk covariance (shrinkage as
+:func:`sklearn.covariance.ledoit_wolf_shrinkage`, through the Gram matrix when
+rows are fewer than features).  A synthetic row is accepted
 when its Mahalanobis distance does not exceed the ``quantile`` quantile of the
 distances of the real rows.
 
@@ -35,6 +36,29 @@ from sklearn.covariance import ledoit_wolf_shrinkage
 __all__ = ["MahalanobisGate"]
 
 
+def _lw_shrinkage(Rc):
+    """Ledoit-Wolf shrinkage of centred rows ``Rc``.
+
+    Same value as :func:`sklearn.covariance.ledoit_wolf_shrinkage` (which is
+    used when ``n >= d``); with fewer rows than features the two ``d x d``
+    sums it needs are taken through the ``n x n`` Gram matrix instead
+    (``sum((X.T X)**2) = sum((X X.T)**2)``, ``sum(X2.T X2) = sum(||x_i||**4)``),
+    which costs ``O(n^2 d)`` instead of ``O(n d^2)``.
+    """
+    n, d = Rc.shape
+    if n >= d:
+        return ledoit_wolf_shrinkage(Rc, assume_centered=True)
+    sq = np.einsum("ij,ij->i", Rc, Rc)
+    mu = sq.sum() / (n * d)
+    gram = Rc @ Rc.T
+    delta_ = float(np.einsum("ij,ij->", gram, gram)) / n**2
+    beta_ = float(np.dot(sq, sq))
+    beta = (beta_ / n - delta_) / (d * n)
+    delta = (delta_ - 2.0 * mu * mu * d + d * mu**2) / d
+    beta = min(beta, delta)
+    return 0.0 if beta == 0 else beta / delta
+
+
 class _ShrunkGaussian:
     """Mean + Ledoit-Wolf covariance in eigen form; squared Mahalanobis distances."""
 
@@ -44,7 +68,7 @@ class _ShrunkGaussian:
         self.mean = np.zeros(d) if assume_centered else R.mean(axis=0)
         Rc = R - self.mean
         if shrinkage is None:
-            shrinkage = ledoit_wolf_shrinkage(Rc, assume_centered=True) if n > 1 else 1.0
+            shrinkage = _lw_shrinkage(Rc) if n > 1 else 1.0
         s = float(shrinkage)
         mu = float(np.einsum("ij,ij->", Rc, Rc)) / (n * d)
         self.a = max(s * mu, floor, np.finfo(np.float64).tiny)
@@ -78,9 +102,7 @@ def _crossfit_sq_dist(R, folds, rng, floor, assume_centered=False):
         out[:] = 0.0
         return out
     fold_of = rng.permutation(n) % k
-    shrink = ledoit_wolf_shrinkage(
-        R if assume_centered else R - R.mean(axis=0), assume_centered=True
-    )
+    shrink = _lw_shrinkage(R if assume_centered else R - R.mean(axis=0))
     for f in range(k):
         test = fold_of == f
         model = _ShrunkGaussian(R[~test], shrinkage=shrink, floor=floor,

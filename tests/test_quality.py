@@ -65,3 +65,15 @@ def test_bad_parameters(kwargs):
     X, groups, _, _ = _data(20, 4, 2)
     with pytest.raises(ValueError):
         MahalanobisGate(**kwargs).fit(X, groups)
+
+
+@pytest.mark.parametrize("n, d", [(10, 300), (40, 41), (200, 64)])
+def test_gram_shrinkage_matches_sklearn(n, d):
+    from sklearn.covariance import ledoit_wolf_shrinkage
+
+    from skltsynth.quality import _lw_shrinkage
+
+    rng = np.random.default_rng(n)
+    X = rng.standard_normal((n, d)) @ rng.standard_normal((d, d))
+    X -= X.mean(axis=0)
+    assert _lw_shrinkage(X) == pytest.approx(ledoit_wolf_shrinkage(X, assume_centered=True), rel=1e-9)
