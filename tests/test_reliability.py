@@ -157,6 +157,28 @@ def _raises(est, X, y, pattern):
 BAD = pytest.mark.parametrize("estimator", ALL, ids=_name)
 RES = pytest.mark.parametrize("estimator", RESAMPLERS, ids=_name)
 
+# Known estimator-specific failures, owner to fix (the lead removes the marks).
+# run=False where the failure is a hang that would block the suite.
+_HANG_ONE_ROW_CLASS = (
+    "vmf_kde.local_kappa: when no oversampled class has a neighbour (the only minority class "
+    "has one row) the median-kappa fallback calls nearest_neighbor_cosine over ALL n rows "
+    "(n^2 pairs: 1e10 for n = 100,001), which runs for many minutes; use a random subsample "
+    "(e.g. <= 2,048 rows) or a closed-form default for the fallback"
+)
+KNOWN = {
+    ("test_extreme_imbalance_modest_request", "VMFKDEResampler"): _HANG_ONE_ROW_CLASS,
+    ("test_extreme_imbalance_default_strategy", "VMFKDEResampler"): _HANG_ONE_ROW_CLASS,
+}
+
+
+def _res_params(test):
+    out = []
+    for est in RESAMPLERS:
+        reason = KNOWN.get((test, _name(est)))
+        marks = [pytest.mark.xfail(reason=reason, strict=False, run=False)] if reason else []
+        out.append(pytest.param(est, id=_name(est), marks=marks))
+    return out
+
 # ============================================================= bad input
 
 
@@ -483,7 +505,7 @@ def test_classification_ties_integer_labels_as_regression(estimator):
     _check_output(est, X, y.astype(float), *est.fit_resample(X, y), task="regression")
 
 
-@RES
+@pytest.mark.parametrize("estimator", _res_params("test_extreme_imbalance_modest_request"))
 def test_extreme_imbalance_modest_request(estimator):
     # 1 row vs 100,000: ask for a modest number of minority rows (cheap for any method)
     rng = np.random.default_rng(6)
@@ -495,7 +517,7 @@ def test_extreme_imbalance_modest_request(estimator):
     assert (y_res == 1).sum() == 201
 
 
-@RES
+@pytest.mark.parametrize("estimator", _res_params("test_extreme_imbalance_default_strategy"))
 def test_extreme_imbalance_default_strategy(estimator):
     if _is_slow(estimator):
         pytest.skip(f"{_name(estimator)}: 100k synthetic rows from a trained sampler is "
