@@ -38,8 +38,9 @@ import numpy as np
 BOUND = 2.5
 COMMAND = (
     "BENCH_THREADS=2 python benchmarks/bench_large.py --methods vmf smote --no-bank; "
-    "python benchmarks/bench_large.py --one latent_diffusion --fraction 0.01 --save; "
-    "python benchmarks/bench_large.py --one memory_ddpm --fraction 0.01 --save; "
+    "python benchmarks/bench_large.py --one latent_diffusion --save; "
+    "python benchmarks/bench_large.py --one memory_ddpm --save; "
+    "python benchmarks/bench_large.py --one memory_ddpm --fraction 0.04 --save; "
     "python benchmarks/bench_large.py --one bank --save; python benchmarks/bench_large.py --report"
 )
 HERE = Path(__file__).resolve().parent
@@ -273,7 +274,8 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.report:
         cache = _load()
-        print(write_report([cache[m] for m in METHODS if m in cache], cache.get("bank", []), COMMAND))
+        rows = [cache[k] for m in METHODS for k in sorted(cache) if k.split("@")[0] == m]
+        print(write_report(rows, cache.get("bank", []), COMMAND))
         return 0
     if args.one == "bank":
         out = memory_bank_check()
@@ -285,8 +287,9 @@ def main(argv=None):
         frac = METHODS[args.one][3] if args.fraction is None else args.fraction
         out = run_one(args.one, frac, args.d, args.rows, args.classes)
         print(json.dumps(out))
-        if args.save:
-            _save(args.one, out)
+        if args.save:  # a non-default fraction is kept beside the default one
+            key = args.one if args.fraction is None else f"{args.one}@{frac}"
+            _save(key, out)
         return 0
     rows = []
     for method in args.methods:
