@@ -50,6 +50,7 @@ suppress_warnings = ["config.cache"]
 # below) gets its page generated from its docstring.
 PUBLIC_MODULES = [
     ("skltsynth", "Resamplers and estimators"),
+    ("skltsynth.resamplers", "Resamplers"),
     ("skltsynth.targets", "Targets: classes and DIR bins"),
     ("skltsynth.datasets", "Datasets"),
     ("skltsynth.metrics", "Metrics"),
@@ -62,8 +63,9 @@ PUBLIC_MODULES = [
 
 def _public_names(module):
     names = getattr(module, "__all__", None)
-    if names is None:
-        return []
+    if names is None:  # a package without __all__: what its submodules define
+        names = [n for n, obj in vars(module).items()
+                 if getattr(obj, "__module__", "").startswith(module.__name__ + ".")]
     return [n for n in names if not n.startswith("_") and n != "__version__"]
 
 
