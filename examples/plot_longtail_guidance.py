@@ -43,15 +43,15 @@ X_test, y_test = data.X_test[test], data.y_test[test]
 # %%
 # The Epistemic Head
 # ------------------
-head = EpistemicHeadClassifier(max_epochs=30, head_max_epochs=20, device="cpu",
+head = EpistemicHeadClassifier(max_epochs=15 if FAST else 30, head_max_epochs=10 if FAST else 20, device="cpu",
                                random_state=0).fit(X_train, y_train)
 print(f"epistemic head test accuracy {head.score(X_test, y_test):.3f}")
 
 # %%
 # Unguided and guided sampling (same seed)
 # ----------------------------------------
-settings = dict(train_steps=150 if FAST else 400, sampling_steps=10, hidden_dim=256,
-                n_layers=2, random_state=0)
+settings = dict(train_steps=60 if FAST else 300, sampling_steps=10,
+                hidden_dim=128 if FAST else 256, n_layers=1 if FAST else 2, random_state=0)
 guide = LongtailGuidance(head, signal="epistemic", scale=2.0)
 resamplers = {
     "unguided": MemoryDDPMResampler(**settings),
