@@ -19,7 +19,7 @@ from imblearn.pipeline import make_pipeline
 from sklearn.linear_model import RidgeClassifier
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
-from skltsynth import VMFKDEResampler
+from skltsynth.resamplers import VMFKDEResampler
 from skltsynth.datasets import load_demo
 
 FAST = bool(os.environ.get("SKLTSYNTH_FAST"))

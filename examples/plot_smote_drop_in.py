@@ -24,7 +24,7 @@ from imblearn.over_sampling import SMOTE
 from imblearn.pipeline import make_pipeline
 from sklearn.linear_model import RidgeClassifier
 
-from skltsynth import VMFKDEResampler
+from skltsynth.resamplers import VMFKDEResampler
 from skltsynth.datasets import load_demo
 from skltsynth.metrics import shot_group_report
 
