@@ -26,7 +26,7 @@ from imblearn.utils._validation import ArraysTransformer
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import assert_all_finite, validate_data
 
 from ._torch_utils import make_torch_generator, numpy_generator, resolve_device
 from .targets import make_plan
@@ -367,11 +367,13 @@ class BaseEmbeddingResampler(BaseSampler):
                 f"{type(self).__name__}._generate returned X of shape {X_new.shape} and "
                 f"y of shape {y_new.shape}; expected ({m}, {X.shape[1]}) and ({m},)."
             )
-        if not np.all(np.isfinite(X_new)):
+        try:  # sum first, element-wise only if the sum is not finite (no n x d mask)
+            assert_all_finite(X_new, input_name="synthetic X")
+        except ValueError:
             raise RuntimeError(
                 f"{type(self).__name__} generated non-finite rows; this is a bug, "
                 "please report it with the data shape and parameters."
-            )
+            ) from None
         w_new = None if rows.weight is None else np.asarray(rows.weight, dtype=np.float64)
         if w_new is not None and w_new.shape != (m,):
             raise RuntimeError("Synthetic weights must have one value per synthetic row.")

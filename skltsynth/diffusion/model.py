@@ -266,7 +266,7 @@ class FeatureDiffusion:
             if xs.shape[1] != self.n_features_:
                 raise ValueError(f"x_start has {xs.shape[1]} features, the model "
                                  f"{self.n_features_}.")
-            z_start = self.standardiser_.transform(xs.to(self.device_))
+            z_start = xs  # standardised chunk by chunk inside sample_rows
         progress = (lambda it: tqdm(it, desc="diffusion sample", leave=False)) if verbose else None
         out = sample_rows(
             self.model_, self.scheduler_, self.n_features_, n=m,
@@ -279,12 +279,14 @@ class FeatureDiffusion:
             guidance_scale=guidance_scale, guidance_jacobian=guidance_jacobian,
             to_original=self.standardiser_.inverse_transform,
             batch_size=cfg.sample_batch_size if batch_size is None else batch_size,
-            generator=generator, device=self.device_, return_x0=return_x0, progress=progress)
+            generator=generator, device=self.device_, return_x0=return_x0, progress=progress,
+            start_transform=self.standardiser_.transform,
+            finish=None if return_x0 else self.standardiser_.inverse_transform)
         if return_x0:
             rows, traj = out
             return self.standardiser_.inverse_transform(rows), \
                 self.standardiser_.inverse_transform(traj)
-        return self.standardiser_.inverse_transform(out)
+        return out
 
     # ---------------------------------------------------------------- diagnostics
     @torch.no_grad()

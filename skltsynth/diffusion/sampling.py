@@ -38,9 +38,10 @@ So ``guidance_jacobian=True`` differentiates through the network on steps
 with ``SNR_t >= JACOBIAN_MIN_SNR`` (1.0, the second half of a cosine chain)
 and uses the cheap gradient on the noisier steps.
 
-SDEdit (``strength < 1``): the start rows ``x_start`` (standardised) are
-noised to the first kept timestep and only the last ``strength`` fraction of
-the chain is run.
+SDEdit (``strength < 1``): the start rows ``x_start`` (standardised, or
+standardised chunk by chunk through ``start_transform``) are noised to the
+first kept timestep and only the last ``strength`` fraction of the chain is
+run.
 """
 
 from __future__ import annotations
@@ -58,6 +59,39 @@ JACOBIAN_MIN_SNR = 1.0
 def _randn(shape, generator, device, dtype=torch.float32):
     gdev = generator.device if generator is not None else device
     return torch.randn(shape, generator=generator, device=gdev, dtype=dtype).to(device)
+
+
+#: Rows of start noise drawn per call of the noise generator (fixed, so that the
+#: rows do not depend on the chunk size ``batch_size``).
+NOISE_BLOCK = 1024
+
+
+class _NoiseStream:
+    """Standard-normal rows on demand, drawn in fixed blocks of :data:`NOISE_BLOCK` rows.
+
+    The stream has its own generator, seeded by one draw from ``generator``:
+    the rows it hands out depend only on that seed and their position, not on
+    how many are taken at a time, and at most one block is held back.
+    """
+
+    def __init__(self, generator, n_features, device):
+        gdev = generator.device
+        seed = int(torch.randint(0, 2**62, (1,), generator=generator, device=gdev).item())
+        self._generator = torch.Generator(device=gdev).manual_seed(seed)
+        self._n_features = int(n_features)
+        self._device = device
+        self._spare = torch.empty((0, self._n_features), device=device)
+
+    def take(self, m):
+        """The next ``m`` rows, shape (m, n_features), on the stream's device."""
+        parts, have = [self._spare], self._spare.shape[0]
+        while have < m:
+            block = _randn((NOISE_BLOCK, self._n_features), self._generator, self._device)
+            parts.append(block)
+            have += NOISE_BLOCK
+        rows = torch.cat(parts) if len(parts) > 1 else parts[0]
+        self._spare = rows[m:].clone()
+        return rows[:m]
 
 
 def _model_output(model, x, t, cond, cfg_scale):
@@ -84,7 +118,7 @@ def sample_rows(model, scheduler, n_features, *, n=None, cond=None, model_cond=N
                 sampling_steps=50, eta=0.0, cfg_scale=1.0, strength=1.0, x_start=None,
                 guidance=None, guidance_scale=0.0, guidance_jacobian=True,
                 to_original=None, batch_size=4096, generator=None, device="cpu",
-                return_x0=False, progress=None):
+                return_x0=False, progress=None, start_transform=None, finish=None):
     """Draw rows from a trained denoiser (in the *standardised* space).
 
     Parameters
@@ -107,7 +141,8 @@ def sample_rows(model, scheduler, n_features, *, n=None, cond=None, model_cond=N
     strength : float in (0, 1], default=1.0
         Fraction of the chain to run (SDEdit) starting from ``x_start``.
     x_start : torch.Tensor of shape (n, d), optional
-        Standardised start rows; required when ``strength < 1``.
+        Start rows, required when ``strength < 1``: standardised, or mapped to
+        the standardised space chunk by chunk by ``start_transform``.
     guidance : callable, optional
         ``guidance(x0_hat_original_units, cond) -> (n,)`` signal to increase.
     guidance_scale : float, default=0.0
@@ -125,11 +160,27 @@ def sample_rows(model, scheduler, n_features, *, n=None, cond=None, model_cond=N
         Also return the x0 estimate of every step, shape (k, n, d) (standardised).
     progress : callable, optional
         Wraps the iterable of chunks (e.g. tqdm).
+    start_transform : callable, optional
+        Applied to each chunk of ``x_start`` (e.g. the standardiser's
+        ``transform``), so no standardised copy of all start rows is held.
+    finish : callable, optional
+        Applied to each finished chunk before it is written into the output
+        (e.g. the standardiser's ``inverse_transform``); the rows are then in
+        its units instead of the standardised ones.
 
     Returns
     -------
-    rows : torch.Tensor of shape (n, d), standardised, float32 on ``device``.
+    rows : torch.Tensor of shape (n, d), float32 on ``device``: standardised,
+        or mapped by ``finish``.
     x0_trajectory : torch.Tensor of shape (k, n, d), only if ``return_x0``.
+
+    Notes
+    -----
+    Memory: the output is allocated once and every chunk is written into it
+    in place; the start noise is drawn chunk by chunk, in fixed blocks of
+    :data:`NOISE_BLOCK` rows from a generator seeded once from ``generator``,
+    so the rows do not depend on ``batch_size`` when ``eta = 0``.  Apart from
+    the output, peak memory is a few chunks of ``batch_size`` rows.
     """
     device = torch.device(device)
     if generator is None:
@@ -158,24 +209,26 @@ def sample_rows(model, scheduler, n_features, *, n=None, cond=None, model_cond=N
     use_guidance = guidance is not None and float(guidance_scale) != 0.0
     cfg_scale = float(cfg_scale)
 
-    # the start noise of all rows is drawn at once (same size as the output), so
-    # with eta = 0 the rows do not depend on batch_size
-    start_noise = _randn((n, n_features), generator, device)
+    start_noise = _NoiseStream(generator, n_features, device)
     chunks = list(range(0, n, max(1, int(batch_size))))
     iterator = progress(chunks) if progress is not None else chunks
-    rows, trajectory = [], []
+    result = torch.empty((n, n_features), dtype=torch.float32, device=device)
+    trajectory = []
     for start in iterator:
         stop = min(n, start + int(batch_size))
         m = stop - start
         c_user = None if cond is None else cond[start:stop].to(device)
         c_model = None if model_cond is None else model_cond[start:stop].to(device)
-        noise = start_noise[start:stop]
+        noise = start_noise.take(m)
         t0 = int(timesteps[0])
         if x_start is None:
             x = noise
         else:
-            x = scheduler.add_noise(x_start[start:stop].to(device), noise,
-                                    torch.full((m,), t0, device=device))
+            x0 = x_start[start:stop].to(device)
+            if start_transform is not None:
+                with torch.no_grad():
+                    x0 = start_transform(x0)
+            x = scheduler.add_noise(x0, noise, torch.full((m,), t0, device=device))
         chunk_x0 = []
         for i, t in enumerate(timesteps.tolist()):
             prev_t = scheduler.previous_timestep(timesteps, i)
@@ -191,10 +244,10 @@ def sample_rows(model, scheduler, n_features, *, n=None, cond=None, model_cond=N
                 x = scheduler.step_from_estimates(x0_hat, eps_hat, t, prev_t, eta, generator)
             if return_x0:
                 chunk_x0.append(x0_hat.detach())
-        rows.append(x.detach())
+        with torch.no_grad():
+            result[start:stop] = x if finish is None else finish(x)
         if return_x0:
             trajectory.append(torch.stack(chunk_x0))
-    result = torch.cat(rows) if rows else torch.empty(0, n_features, device=device)
     if return_x0:
         traj = (torch.cat(trajectory, dim=1) if trajectory
                 else torch.empty(len(timesteps), 0, n_features, device=device))

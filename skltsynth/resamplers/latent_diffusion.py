@@ -348,7 +348,7 @@ device, random_state, verbose
             guidance_scale=float(self.guidance_scale),
             verbose=bool(self.verbose),
         )
-        return rows.detach().to("cpu").numpy().astype(np.float64)
+        return rows.detach().to("cpu").numpy().astype(X.dtype, copy=False)
 
     def _generate(self, X, y, plan):
         engine = self._fit_engine(X, y, plan)
