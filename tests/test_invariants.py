@@ -167,13 +167,7 @@ def test_regression_invariants(estimator, problem):
 
 
 # Known estimator-specific failures (owner to fix; the lead removes the mark).
-_BIN_COUNT_XFAIL = {
-    "VMFKDEResampler": (
-        "vmf_kde.py copies the seed row's target (y_new = y[seeds]); seeds of a bin with "
-        "< 2 rows are pooled from neighbouring bins, so synthetic targets land in the "
-        "neighbour's bin and per-bin counts differ from sampling_strategy_"
-    ),
-}
+_BIN_COUNT_XFAIL = {}
 
 
 def _bin_count_params():

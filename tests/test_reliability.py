@@ -159,16 +159,7 @@ RES = pytest.mark.parametrize("estimator", RESAMPLERS, ids=_name)
 
 # Known estimator-specific failures, owner to fix (the lead removes the marks).
 # run=False where the failure is a hang that would block the suite.
-_HANG_ONE_ROW_CLASS = (
-    "vmf_kde.local_kappa: when no oversampled class has a neighbour (the only minority class "
-    "has one row) the median-kappa fallback calls nearest_neighbor_cosine over ALL n rows "
-    "(n^2 pairs: 1e10 for n = 100,001), which runs for many minutes; use a random subsample "
-    "(e.g. <= 2,048 rows) or a closed-form default for the fallback"
-)
-KNOWN = {
-    ("test_extreme_imbalance_modest_request", "VMFKDEResampler"): _HANG_ONE_ROW_CLASS,
-    ("test_extreme_imbalance_default_strategy", "VMFKDEResampler"): _HANG_ONE_ROW_CLASS,
-}
+KNOWN = {}
 
 
 def _res_params(test):

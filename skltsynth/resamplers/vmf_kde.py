@@ -8,14 +8,18 @@ import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._torch_utils import numpy_generator
 from ..base import BaseEmbeddingResampler, SyntheticRows
 from ..vmf import kappa_from_cosine, nearest_neighbor_cosine, sample_vmf
 
 __all__ = ["VMFKDEResampler", "local_kappa"]
 
+#: Most rows used by the global fallback of :func:`local_kappa` (a random subsample).
+FALLBACK_ROWS = 2048
+
 
 def local_kappa(X, groups, *, kappa="moment", bandwidth=1.0, kappa_max=1e5, rows=None,
-                device=None):
+                device=None, random_state=None):
     """Per-row vMF concentration from the nearest neighbour of the same group.
 
     Parameters
@@ -36,15 +40,28 @@ def local_kappa(X, groups, *, kappa="moment", bandwidth=1.0, kappa_max=1e5, rows
         Only these rows need a value (others are NaN); default all.
     device : torch.device or str, default=None
         Device for the neighbour search.
+    random_state : int, Generator or None, default=None
+        Seed of the row subsample of the global fallback (below); used only
+        when that fallback is needed and the data set has more than
+        ``FALLBACK_ROWS`` (2,048) rows, so the result is deterministic
+        otherwise.
 
     Returns
     -------
     kappa : ndarray of shape (n_samples,), float64
         Concentration of each requested row (after ``bandwidth`` and
         ``kappa_max``).  A row alone in its group takes the median of the final
-        values of the requested rows that have a neighbour (if none has
-        one, the median over all rows of the data set, each against its
-        nearest neighbour in any group).
+        values of the requested rows that have a neighbour.  If none has one
+        (e.g. the only requested group is a single row), it takes the global
+        fallback: the median over the rows of the data set, each against its
+        nearest neighbour in any group.  Above 2,048 rows this runs on a
+        uniform random subsample of 2,048 rows (drawn with ``random_state``;
+        neighbours searched within the subsample), so the fallback costs at
+        most ``2048^2 d`` operations whatever ``n``.  A subsample is sparser
+        than the full data, so its neighbours are farther and the fallback
+        kernel is somewhat wider: the concentration of a data set of 2,048
+        rows, a closer match for a one-row group than the nearest-neighbour
+        distance at the density of ``n`` rows.
 
     Examples
     --------
@@ -69,7 +86,13 @@ def local_kappa(X, groups, *, kappa="moment", bandwidth=1.0, kappa_max=1e5, rows
         if has.any():
             fallback = np.median(values[has])
         else:
-            cos_all = nearest_neighbor_cosine(X, np.zeros(n, dtype=np.int64), device=device)
+            sub = np.arange(n)
+            if n > FALLBACK_ROWS:
+                rng = numpy_generator(random_state)
+                sub = np.sort(rng.choice(n, size=FALLBACK_ROWS, replace=False))
+            cos_all = nearest_neighbor_cosine(
+                X[sub], np.zeros(sub.size, dtype=np.int64), device=device
+            )
             fallback = np.median(finish(kappa_from_cosine(cos_all, d, method=kappa)))
         values[~has] = fallback
     else:
@@ -123,8 +146,10 @@ class VMFKDEResampler(BaseEmbeddingResampler):
     bin_width : float or None, default=None
         Width of DIR bins.
     synthetic_target : {"centre", "uniform"}, default="centre"
-        Unused by this method: a synthetic row always takes its seed row's
-        target (kept for a common interface).
+        Continuous target only, and only for a synthetic row whose seed was
+        borrowed from a neighbouring bin (see Notes): its target is the
+        requested bin's centre or a uniform draw inside that bin.  Every other
+        synthetic row takes its seed row's target.
     device : {"auto", "cpu", "cuda"} or str, default="auto"
         Torch device for the neighbour search and sampling.
     random_state : int, RandomState, Generator or None, default=None
@@ -167,14 +192,23 @@ class VMFKDEResampler(BaseEmbeddingResampler):
     synthetic row.
 
     *Singletons.*  A group with a single row has no neighbour; its kernel
-    takes the median ``kappa`` of the rows that have one.
+    takes the median ``kappa`` of the rows that have one.  When no seed row
+    has a neighbour (every group to over-sample is a single row), it takes
+    the median over the whole data set, each row against its nearest
+    neighbour in any group, estimated on a random subsample of at most 2,048
+    rows drawn from ``random_state`` (bounded cost for any ``n``; see
+    :func:`local_kappa`).
 
     *Continuous targets.*  Seeds of a DIR bin are its own rows, pooled with
     neighbouring bins (widening on both sides) when the bin has fewer than
     two rows; ``kappa_i`` uses the nearest neighbour in row ``i``'s own bin
-    (median fallback for a row alone in its bin).  A synthetic row takes its
-    seed's target rather than the bin centre, so targets stay consistent with
-    the features they came from.
+    (median fallback for a row alone in its bin).  A synthetic row whose seed
+    lies in the requested bin takes its seed's target rather than the bin
+    centre, so targets stay consistent with the features they came from.  A
+    row whose seed was borrowed from a neighbouring bin takes a target inside
+    the requested bin instead (the bin centre, or a uniform draw in the bin
+    with ``synthetic_target="uniform"``), so the synthetic rows per bin match
+    ``sampling_strategy_``.
 
     *Cost.*  The neighbour search compares rows only within their group, in
     bounded blocks: about ``sum_g n_g^2 d`` operations; sampling is linear in
@@ -265,6 +299,7 @@ class VMFKDEResampler(BaseEmbeddingResampler):
             kappa_max=self.kappa_max,
             rows=np.unique(pool_rows),
             device=self.device_,
+            random_state=self._rng,
         )
         self.kappa_ = kappa
 
@@ -287,7 +322,13 @@ class VMFKDEResampler(BaseEmbeddingResampler):
             scale = torch.from_numpy(norms[idx]).to(device=self.device_, dtype=draws.dtype)
             out[start : start + block] = (draws * scale[:, None]).cpu().numpy()
         if plan.task == "regression":
-            y_new = y[seeds]
+            # A seed of the requested bin lends its own target; a seed borrowed from a
+            # neighbouring bin (sparse bins) cannot, or the row would land in that bin:
+            # it takes the plan's target for the requested bin (centre or uniform).
+            y_new = y[seeds].copy()
+            borrowed = plan.groups[seeds] != new_groups
+            if borrowed.any():
+                y_new[borrowed] = plan.synthetic_targets(new_groups[borrowed], self._rng)
         else:
             y_new = plan.synthetic_targets(new_groups, self._rng)
         return SyntheticRows(out, y_new, None)
