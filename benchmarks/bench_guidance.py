@@ -26,6 +26,7 @@ import sys
 import time
 
 import numpy as np
+import torch
 from imblearn.over_sampling import SMOTE
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
@@ -39,8 +40,13 @@ from skltsynth.guidance import LongtailGuidance, refit_sampler, select_guidance_
 from skltsynth.resamplers import LatentDiffusionResampler, MemoryDDPMResampler  # noqa: E402
 
 
+SELECTION_LINES = []  # the scale search, for the report
+ENGINE = {}  # engine knobs from the command line (--train-steps, --hidden-dim, ...)
+
+
 def _diffusion(name, seed, quick):
     extra = {"train_steps": 300, "sampling_steps": 20, "hidden_dim": 256} if quick else {}
+    extra.update(ENGINE)
     if name == "latent_diffusion":
         return LatentDiffusionResampler(random_state=seed, **extra)
     return MemoryDDPMResampler(random_state=seed, **extra)
@@ -62,8 +68,10 @@ def choose_scale(name, X, y, signal, target_ratio, scales, quick, seed=0):
         sample_fn, model, signal=signal, target_ratio=target_ratio, scales=scales
     )
     for row in [sel.unguided, *sel.table]:
-        print(f"  [{name}] scale {row['scale']:g}: P(class) {row['p_class']:.3f} "
-              f"ratio {row['ratio']:.2f} signal {row.get('signal', float('nan')):.4f}", flush=True)
+        line = (f"[{name}] scale {row['scale']:g}: P(class) {row['p_class']:.3f} "
+                f"ratio {row['ratio']:.2f} signal {row.get('signal', float('nan')):.4f}")
+        print("  " + line, flush=True)
+        SELECTION_LINES.append(f"- {line}")
     return sel.scale
 
 
@@ -117,7 +125,15 @@ def main(argv=None):
                         default=[float(v) for v in np.logspace(-1, 4, 6)])
     parser.add_argument("--target-ratio", type=float, default=0.5)
     parser.add_argument("--quick", action="store_true", help="small diffusion settings")
+    for knob in ("train_steps", "sampling_steps", "hidden_dim", "n_layers"):
+        parser.add_argument("--" + knob.replace("_", "-"), type=int, default=None,
+                            help=f"diffusion resamplers' {knob} (default: theirs)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    parser.add_argument("--out", default=None, help="write a Markdown table here")
     args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    ENGINE.update({k: getattr(args, k) for k in ("train_steps", "sampling_steps", "hidden_dim",
+                                                 "n_layers") if getattr(args, k) is not None})
     if args.scale is not None:
         scales = {m: args.scale for m in args.methods}
     else:
@@ -126,13 +142,30 @@ def main(argv=None):
                                   args.quick, seed=args.seeds[0]) for m in args.methods}
     print("guidance scales:", scales)
     rows = [r for seed in args.seeds for r in run(seed, args.methods, args.signal, scales, args.quick)]
-    print(f"\n{'method':34s} {'acc':>13s} {'few_acc':>13s} {'time_s':>9s}")
+    smote_t = np.mean([r["time_s"] for r in rows if r["method"] == "smote"])
+    table = ["| method | seeds | accuracy | few-shot accuracy | time s | time / SMOTE |",
+             "|---|---|---|---|---|---|"]
     for label in dict.fromkeys(r["method"] for r in rows):
         sub = [r for r in rows if r["method"] == label]
         acc = np.array([r["acc"] for r in sub])
         few = np.array([r["few_acc"] for r in sub])
         t = np.mean([r["time_s"] for r in sub])
-        print(f"{label:34s} {acc.mean():.3f}±{acc.std():.3f} {few.mean():.3f}±{few.std():.3f} {t:9.1f}")
+        table.append(f"| {label} | {len(sub)} | {acc.mean():.3f} ± {acc.std():.3f} | "
+                     f"{few.mean():.3f} ± {few.std():.3f} | {t:.1f} | {t / smote_t:.0f} |")
+    print("\n".join(table))
+    if args.out:
+        command = "python benchmarks/bench_guidance.py " + " ".join(
+            sys.argv[1:] if argv is None else argv)
+        pathlib.Path(args.out).write_text("\n".join([
+            "# Longtail Guidance on CLINC150-LT", "",
+            f"Command: `{command}`", "",
+            f"Guidance scales (in-distribution rule, target ratio {args.target_ratio}): "
+            + ", ".join(f"{m} {v:g}" for m, v in scales.items()), "",
+            *SELECTION_LINES, "",
+            *table, "",
+            "Time = resampling wall time (for the guided rows it includes fitting the "
+            "EpistemicHeadClassifier once per seed); head: LogisticRegression(C=10, "
+            f"max_iter=2000); torch threads {args.threads}.", ""]))
     return rows
 
 

@@ -110,24 +110,48 @@ def confidence_scores(X_syn, groups_syn, method="cosine", *, means=None, head=No
     if method == "cosine":
         if means is None:
             raise ValueError("confidence='cosine' needs the class means.")
-        mu = _unit(means)[groups_syn]
-        return np.einsum("ij,ij->i", _unit(X_syn), mu)
-    if method == "entropy":
+        mu = _unit(means)
+        score = _cosine_block
+        args = (mu,)
+    elif method == "entropy":
         if head is None:
             raise ValueError("confidence='entropy' needs a fitted head with predict_proba.")
-        if hasattr(head, "decision_function"):
-            logits = np.asarray(head.decision_function(X_syn), dtype=np.float64)
-            if logits.ndim == 1:  # binary: one logit
-                logits = np.stack([np.zeros_like(logits), logits], axis=1)
-            p = softmax(logits, axis=1)
-        else:
-            p = np.asarray(head.predict_proba(X_syn), dtype=np.float64)
-        n_classes = p.shape[1]
-        if n_classes < 2:
-            return np.ones(p.shape[0])
-        ent = -np.sum(p * np.log(np.clip(p, 1e-300, None)), axis=1)
-        return 1.0 - ent / np.log(n_classes)
-    raise ValueError(f"confidence must be 'cosine' or 'entropy', got {method!r}.")
+        score = _entropy_block
+        args = (head,)
+    else:
+        raise ValueError(f"confidence must be 'cosine' or 'entropy', got {method!r}.")
+    # bounded temporaries: float64 copies / class scores of one block of rows at a time
+    n = len(groups_syn)
+    out = np.empty(n, dtype=np.float64)
+    for start in range(0, n, _BLOCK_ROWS):
+        stop = min(n, start + _BLOCK_ROWS)
+        out[start:stop] = score(X_syn[start:stop], groups_syn[start:stop], *args)
+    return out
+
+
+#: Synthetic rows scored at once by :func:`confidence_scores` (bounds memory).
+_BLOCK_ROWS = 4096
+
+
+def _cosine_block(X, groups, mu):
+    X = np.asarray(X, dtype=np.float64)
+    norm = np.maximum(np.linalg.norm(X, axis=1), np.finfo(np.float64).tiny)
+    return np.einsum("ij,ij->i", X, mu[groups]) / norm
+
+
+def _entropy_block(X, groups, head):
+    if hasattr(head, "decision_function"):
+        logits = np.asarray(head.decision_function(X), dtype=np.float64)
+        if logits.ndim == 1:  # binary: one logit
+            logits = np.stack([np.zeros_like(logits), logits], axis=1)
+        p = softmax(logits, axis=1)
+    else:
+        p = np.asarray(head.predict_proba(X), dtype=np.float64)
+    n_classes = p.shape[1]
+    if n_classes < 2:
+        return np.ones(p.shape[0])
+    ent = -np.sum(p * np.log(np.clip(p, 1e-300, None)), axis=1)
+    return 1.0 - ent / np.log(n_classes)
 
 
 def synthetic_weights(conf, groups_syn, counts, cost="inverse", floor=0.01):

@@ -217,7 +217,10 @@ def select_guidance_scale(
         Lowest acceptable guided/unguided ratio of the intended-class
         probability.
     scales : sequence of float > 0, default=logspace(-1, 4, 11)
-        Candidate scales (sorted inside).  The useful range depends on the
+        Candidate scales, tried from the smallest up; the search stops at the
+        first scale whose ratio falls below ``target_ratio`` (larger ones only
+        push rows further from their class), so ``selection.table`` may be
+        shorter than ``scales``.  The useful range depends on the
         signal's size: the epistemic signal of well-agreeing heads is small
         (often ~1e-3 nats), so it needs far larger weights than entropy.
     jacobian : bool, default=False
@@ -272,6 +275,8 @@ def select_guidance_scale(
         table.append(row)
         if target_ratio <= row["ratio"] < 1.0:
             chosen = s
+        elif row["ratio"] < target_ratio:
+            break  # larger scales move rows further from their class: stop searching
     return ScaleSelection(scale=chosen, table=table, unguided=unguided)
 
 

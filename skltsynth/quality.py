@@ -35,6 +35,9 @@ from sklearn.covariance import ledoit_wolf_shrinkage
 
 __all__ = ["MahalanobisGate"]
 
+#: Rows copied to float64 at once by :meth:`MahalanobisGate.score` (bounds memory).
+_SCORE_BLOCK_ROWS = 8192
+
 
 def _lw_shrinkage(Rc):
     """Ledoit-Wolf shrinkage of centred rows ``Rc``.
@@ -256,19 +259,27 @@ class MahalanobisGate:
         ratio : ndarray of shape (m,)
             ``inf`` for rows of groups without a model.
         """
-        X_new = np.asarray(X_new, dtype=np.float64)
+        X_new = np.asarray(X_new)
         groups_new = np.asarray(groups_new, dtype=np.int64)
         if X_new.ndim != 2 or groups_new.shape != (X_new.shape[0],):
             raise ValueError("X_new must be 2-D and groups_new 1-D with one entry per row.")
         out = np.full(X_new.shape[0], np.inf)
-        for g in np.unique(groups_new):
+        # rows grouped once; each group scored in blocks of rows, so only one block
+        # is ever copied to float64
+        order = np.argsort(groups_new, kind="stable")
+        sorted_groups = groups_new[order]
+        present = np.unique(sorted_groups)
+        lo = np.searchsorted(sorted_groups, present, side="left")
+        hi = np.searchsorted(sorted_groups, present, side="right")
+        for g, a, b in zip(present, lo, hi):
             if not 0 <= g < self.n_groups_ or self._models[g] is None:
                 continue
-            where = groups_new == g
             mean, model = self._models[g]
-            d2 = model.sq_dist(X_new[where] - mean + model.mean)
             thr = self.thresholds_[g]
-            out[where] = d2 / thr if thr > 0 else np.where(d2 > 0, np.inf, 0.0)
+            for start in range(a, b, _SCORE_BLOCK_ROWS):
+                idx = order[start:min(b, start + _SCORE_BLOCK_ROWS)]
+                d2 = model.sq_dist(np.asarray(X_new[idx], dtype=np.float64) - mean + model.mean)
+                out[idx] = d2 / thr if thr > 0 else np.where(d2 > 0, np.inf, 0.0)
         return out
 
     def accept(self, X_new, groups_new):

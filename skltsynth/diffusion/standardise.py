@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import torch
 
+#: Rows per block when the standardiser sums over the data (bounds memory).
+_BLOCK_ROWS = 8192
+
 __all__ = ["Standardiser"]
 
 
@@ -48,17 +51,22 @@ class Standardiser:
         """Learn mean and scale from rows ``X`` (shape (n, d)), optionally weighted."""
         if not isinstance(X, torch.Tensor) or X.dim() != 2 or X.shape[0] < 1:
             raise ValueError("X must be a 2-D torch.Tensor with at least one row.")
-        Xd = X.detach().to(torch.float64)
+        X = X.detach()
+        n = X.shape[0]
         if sample_weight is None:
-            mean = Xd.mean(0)
-            var = ((Xd - mean) ** 2).mean(0)
+            w = torch.full((n,), 1.0 / n, dtype=torch.float64, device=X.device)
         else:
-            w = torch.as_tensor(sample_weight, dtype=torch.float64, device=Xd.device).reshape(-1)
-            if w.shape[0] != Xd.shape[0] or bool((w < 0).any()) or float(w.sum()) <= 0:
+            w = torch.as_tensor(sample_weight, dtype=torch.float64, device=X.device).reshape(-1)
+            if w.shape[0] != n or bool((w < 0).any()) or float(w.sum()) <= 0:
                 raise ValueError("sample_weight must be (n,) non-negative with a positive sum.")
             w = w / w.sum()
-            mean = (w[:, None] * Xd).sum(0)
-            var = (w[:, None] * (Xd - mean) ** 2).sum(0)
+        # two passes in float64 over blocks of rows: no float64 copy of all of X
+        blocks = range(0, n, _BLOCK_ROWS)
+        mean = sum((w[s:s + _BLOCK_ROWS, None] * X[s:s + _BLOCK_ROWS].to(torch.float64)).sum(0)
+                   for s in blocks)
+        var = sum((w[s:s + _BLOCK_ROWS, None]
+                   * (X[s:s + _BLOCK_ROWS].to(torch.float64) - mean) ** 2).sum(0)
+                  for s in blocks)
         std = var.sqrt()
         floor = max(self.floor * float(std.mean()), 1e-12)
         self.mean_ = mean.to(X.dtype)

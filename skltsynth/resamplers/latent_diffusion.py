@@ -25,6 +25,9 @@ from ..targets import largest_remainder
 
 __all__ = ["LatentDiffusionResampler"]
 
+#: Rejected rows redrawn at once by the quality gate's retries (bounds memory).
+_RETRY_BLOCK_ROWS = 65536
+
 
 def _guidance_fn(guidance):
     """The ``signal(x0_hat, cond) -> (m,)`` callable behind a guidance object."""
@@ -366,16 +369,21 @@ device, random_state, verbose
             score = gate.score(X_new, groups)
             n_drawn, n_rejected = len(groups), int((score > 1.0).sum())
             for _ in range(int(self.max_retries)):
-                redo = np.flatnonzero(score > 1.0)
-                if redo.size == 0:
+                rejected = np.flatnonzero(score > 1.0)
+                if rejected.size == 0:
                     break
-                cand = self._draw(engine, X, plan, groups[redo], targets[redo], pools, generator)
-                cand_score = gate.score(cand, groups[redo])
-                n_drawn += redo.size
-                n_rejected += int((cand_score > 1.0).sum())
-                better = cand_score < score[redo]
-                X_new[redo[better]] = cand[better]
-                score[redo[better]] = cand_score[better]
+                # redraw in blocks, keeping the better row of each pair: the
+                # candidates never hold more than one block
+                for start in range(0, rejected.size, _RETRY_BLOCK_ROWS):
+                    redo = rejected[start:start + _RETRY_BLOCK_ROWS]
+                    cand = self._draw(engine, X, plan, groups[redo], targets[redo], pools,
+                                      generator)
+                    cand_score = gate.score(cand, groups[redo])
+                    n_drawn += redo.size
+                    n_rejected += int((cand_score > 1.0).sum())
+                    better = cand_score < score[redo]
+                    X_new[redo[better]] = cand[better]
+                    score[redo[better]] = cand_score[better]
             self.rejection_rate_ = n_rejected / n_drawn
         self.engine_ = engine.to_cpu_state()
         return SyntheticRows(X_new, targets, None)
