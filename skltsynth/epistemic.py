@@ -119,11 +119,31 @@ class EpistemicHeadModule(nn.Module):
             self.input_mean.copy_(torch.as_tensor(mean, dtype=self.input_mean.dtype))
             self.input_scale.copy_(torch.as_tensor(scale, dtype=self.input_scale.dtype))
 
-    def copy_base_to_heads(self):
-        """Initialise every epistemic head as a copy of the base head."""
+    def copy_base_to_heads(self, noise=0.0, generator=None):
+        """Initialise every epistemic head as a copy of the base head.
+
+        Parameters
+        ----------
+        noise : float, default=0.0
+            Standard deviation of a Gaussian perturbation added to each copy's
+            weights, relative to the standard deviation of the base head's
+            weights.  Exact copies tie on every row, so the oracle loss would
+            hand every row to the first head; a small perturbation (the
+            "prior determined by weight initialisation" of the paper) lets the
+            rows split between heads while the heads still agree wherever the
+            data pin them down.
+        generator : torch.Generator, optional
+            Source of the perturbation.
+        """
         with torch.no_grad():
             self.head_weight.copy_(self.base_head.weight.unsqueeze(0).expand_as(self.head_weight))
             self.head_bias.copy_(self.base_head.bias.unsqueeze(0).expand_as(self.head_bias))
+            if noise > 0:
+                scale = float(noise) * float(self.base_head.weight.std())
+                gdev = generator.device if generator is not None else self.head_weight.device
+                eps = torch.randn(self.head_weight.shape, generator=generator, device=gdev,
+                                  dtype=self.head_weight.dtype)
+                self.head_weight.add_(scale * eps.to(self.head_weight.device))
 
     def base_parameters(self):
         """Parameters of the base model (trunk and base head)."""
@@ -279,6 +299,14 @@ class EpistemicHeadClassifier(ClassifierMixin, BaseEstimator):
         Centre and scale each feature with training-set statistics inside the
         module (so the signals stay functions of the original units).  Makes
         the default learning rate suit embeddings of any scale.
+    head_init_noise : float, default=0.0
+        Gaussian perturbation of each copy's weights at the start of the head
+        stage, relative to the spread of the base head's weights.  With exact
+        copies (0) every row ties and the oracle loss trains the first head
+        only, the others stay at the base head; a small value (e.g. 0.1)
+        splits rows between heads.  On CLINC150-LT neither beat the heads'
+        entropy at flagging few-shot or misclassified rows
+        (``benchmarks/results/epistemic_clinc150.md``).
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
         Where to train; ``"auto"`` uses CUDA when available.  The fitted
         module is always kept on CPU.
@@ -327,6 +355,7 @@ class EpistemicHeadClassifier(ClassifierMixin, BaseEstimator):
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "standardize": ["boolean"],
+        "head_init_noise": [Interval(Real, 0, None, closed="left")],
         "device": [str, torch.device],
         "random_state": ["random_state", np.random.Generator],
         "verbose": ["verbose"],
@@ -344,6 +373,7 @@ class EpistemicHeadClassifier(ClassifierMixin, BaseEstimator):
         batch_size=128,
         weight_decay=1e-4,
         standardize=True,
+        head_init_noise=0.0,
         device="auto",
         random_state=None,
         verbose=False,
@@ -357,6 +387,7 @@ class EpistemicHeadClassifier(ClassifierMixin, BaseEstimator):
         self.batch_size = batch_size
         self.weight_decay = weight_decay
         self.standardize = standardize
+        self.head_init_noise = head_init_noise
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -438,7 +469,7 @@ class EpistemicHeadClassifier(ClassifierMixin, BaseEstimator):
         self.base_history_ = [float(v) for v in base_net.history[:, "train_loss"]]
 
         # Stage 2: K copies of the trained base head, oracle loss, base frozen.
-        module.copy_base_to_heads()
+        module.copy_base_to_heads(self.head_init_noise, make_torch_generator(rng))
         for p in module.base_parameters():
             p.requires_grad_(False)
         module.stage = "heads"

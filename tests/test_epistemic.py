@@ -219,3 +219,19 @@ def test_clinc150_epistemic_flags_few_shot():
     row = run(0, {"device": "cpu"})
     assert row["acc"] > 0.8
     assert row["few_epistemic"] > 0.6 and row["wrong_epistemic"] > 0.7
+
+
+def test_head_init_noise_perturbs_copies_reproducibly():
+    """Exact copies tie (one head trains); a perturbation makes the copies differ."""
+    from skltsynth.epistemic import EpistemicHeadModule
+
+    module = EpistemicHeadModule(6, 3, n_heads=4, generator=torch.Generator().manual_seed(0))
+    module.copy_base_to_heads()
+    assert torch.equal(module.head_weight[0], module.head_weight[3])
+    module.copy_base_to_heads(0.1, torch.Generator().manual_seed(1))
+    first = module.head_weight.detach().clone()
+    assert not torch.equal(first[0], first[3])
+    spread = (first - module.base_head.weight).std() / module.base_head.weight.std()
+    assert 0.05 < float(spread) < 0.2
+    module.copy_base_to_heads(0.1, torch.Generator().manual_seed(1))
+    assert torch.equal(first, module.head_weight)
