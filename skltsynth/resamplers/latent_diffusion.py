@@ -111,10 +111,12 @@ class LatentDiffusionResampler(BaseEmbeddingResampler):
         Mahalanobis gate: a synthetic row is kept when its distance to the
         shrunk Gaussian of its bin/class is within this quantile of the real
         rows' (cross-fitted) distances.  None disables the gate.
-    max_retries : int, default=3
+    max_retries : int, default=1
         Rounds of regenerating rejected rows.  After the last round the
         best candidate (smallest distance) of each slot is kept, so the
-        requested number of rows is always returned.
+        requested number of rows is always returned.  Each round costs a
+        sampling pass over the rejected rows; on STS-B-DIR further rounds
+        changed the test error by less than the seed-to-seed spread.
     strength : float in (0, 1], default=1.0
         1 = generate from pure noise; below 1 = SDEdit: start from a real row
         of the same bin (neighbouring bins for tiny bins) or class, noised to
@@ -208,7 +210,7 @@ device, random_state, verbose
         priority_lambda=0.9,
         synthetic_ratio=None,
         gate_quantile=0.95,
-        max_retries=3,
+        max_retries=1,
         strength=1.0,
         guidance=None,
         guidance_scale=0.0,
