@@ -11,11 +11,15 @@ before the call; freed pages reused from earlier calls make it a lower bound).
 
 Two modes::
 
-    # choose a VMF-KDE setting on the *validation* split (seed 0)
-    python benchmarks/bench_vmf_kde.py --select --seeds 0
+    # choose a VMF-KDE setting on the *validation* split
+    python benchmarks/bench_vmf_kde.py --select --seeds 0 1 2 --sampler-seeds 3 \\
+        --settings '' kappa_min=None n_neighbors=2 --repeats 1
     # the table on the test split, with the defaults and the chosen setting
-    python benchmarks/bench_vmf_kde.py --seeds 0 1 2 --tuned bandwidth=1.0,kappa=moment \\
+    python benchmarks/bench_vmf_kde.py --seeds 0 1 2 --tuned kappa_min=None \\
         --out benchmarks/results/vmf_kde_clinc150.md
+
+``--settings``/``--tuned`` take ``name=value`` pairs separated by commas
+(``None``, ints, floats or strings); ``''`` is the defaults.
 
 All work runs on one thread (``--threads``) so timings compare like with like
 on a shared machine.
@@ -73,17 +77,25 @@ class PeakRSS:
 
 
 def _parse_setting(text):
+    """``"bandwidth=0.5,n_neighbors=3"`` -> dict (``None``, ints, floats, then strings)."""
     out = {}
     for part in filter(None, text.split(",")):
         key, value = part.split("=")
-        try:
-            out[key] = float(value)
-        except ValueError:
-            out[key] = value
+        if value == "None":
+            out[key] = None
+            continue
+        for cast in (int, float, str):
+            try:
+                out[key] = cast(value)
+                break
+            except ValueError:
+                continue
     return out
 
 
 def _label(params):
+    if not params:
+        return "VMFKDE (defaults)"
     return "VMFKDE(" + ", ".join(f"{k}={v}" for k, v in params.items()) + ")"
 
 
@@ -96,8 +108,7 @@ def methods(seed, vmf_settings):
         ("SMOTE(k=4)", SMOTE(k_neighbors=4, random_state=seed), {}),
     ]
     for params in vmf_settings:
-        name = "VMFKDE (defaults)" if not params else _label(params)
-        out.append((name, VMFKDEResampler(random_state=seed, **params), {}))
+        out.append((_label(params), VMFKDEResampler(random_state=seed, **params), {}))
     return out
 
 
@@ -131,10 +142,12 @@ def run_one(name, sampler, lr_kwargs, X, y, X_eval, y_eval, repeats=1):
 
 def table(rows, seeds, split):
     names = list(dict.fromkeys(r["method"] for r in rows))
+    per_seed = len(rows) // max(len(names) * len(seeds), 1)
+    runs = f" x {per_seed} sampler seeds" if per_seed > 1 else ""
     smote = np.mean([r["time_s"] for r in rows if r["method"] == "SMOTE(k=4)"] or [np.nan])
     lines = [
         f"CLINC150-LT (n_max=100, IR=20), {split} split, LogisticRegression(C=10, max_iter=2000); "
-        f"mean (std) over seeds {', '.join(map(str, seeds))}.",
+        f"mean (std) over seeds {', '.join(map(str, seeds))}{runs}.",
         "",
         "| method | accuracy | many | medium | few | resample s | time / SMOTE | peak extra MiB |",
         "|---|---|---|---|---|---|---|---|",
@@ -157,6 +170,39 @@ def table(rows, seeds, split):
     return "\n".join(lines)
 
 
+def differences(rows, seeds, reference):
+    """Per-seed accuracy and few-shot differences (points) of every method against ``reference``.
+
+    Runs are paired by (data seed, sampler seed); a data seed's cell is the
+    mean over its sampler seeds.
+    """
+    def key(r):
+        return r["seed"], r.get("sampler_seed", r["seed"])
+
+    ref = {key(r): r for r in rows if r["method"] == reference}
+    if not ref:
+        return ""
+    names = [n for n in dict.fromkeys(r["method"] for r in rows) if n != reference]
+    head = " | ".join(f"seed {s}" for s in seeds)
+    n_runs = len({key(r) for r in rows}) // max(len(seeds), 1)
+    note = f" (each the mean of {n_runs} sampler seeds)" if n_runs > 1 else ""
+    lines = [
+        f"Differences to {reference} in points (per data seed{note}, then mean):",
+        "",
+        f"| method | accuracy: {head} | mean | few: {head} | mean |",
+        "|---|" + "---|" * (2 * len(seeds) + 2),
+    ]
+    for name in names:
+        sub = {key(r): r for r in rows if r["method"] == name}
+        cells = []
+        for metric in ("accuracy", "few"):
+            d = [np.mean([100 * (sub[k][metric] - ref[k][metric])
+                          for k in sub if k[0] == s and k in ref]) for s in seeds]
+            cells += [f"{v:+.2f}" for v in d] + [f"**{np.mean(d):+.2f}**"]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -164,12 +210,22 @@ def main(argv=None):
                         help="grid over bandwidth x kappa on the validation split")
     parser.add_argument("--bandwidths", type=float, nargs="+", default=[0.5, 1.0, 2.0])
     parser.add_argument("--kappas", nargs="+", default=["moment", "banerjee"])
+    parser.add_argument("--settings", nargs="+", default=None,
+                        help="with --select: these VMF-KDE settings instead of the\n"
+                             "bandwidth x kappa grid, e.g.\n"
+                             "'' n_neighbors=2 'n_neighbors=3,bandwidth=0.5'\n"
+                             "('' = the defaults)")
     parser.add_argument("--tuned", action="append", default=[],
                         help="extra VMF-KDE setting, e.g. bandwidth=2,kappa=moment")
+    parser.add_argument("--sampler-seeds", type=int, default=1,
+                        help="with --select: random states per data seed for the\n"
+                             "VMF-KDE draws (seed + 1000 j, j < N): averages out the\n"
+                             "sampling noise when comparing settings")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=3,
                         help="resample time = minimum over this many calls")
     parser.add_argument("--out", type=pathlib.Path, default=None, help="write the Markdown table")
+    parser.add_argument("--json", type=pathlib.Path, default=None, help="write every row as JSON")
     args = parser.parse_args(argv)
 
     import torch
@@ -183,23 +239,44 @@ def main(argv=None):
             X, y = data.X_train, data.y_train
             if args.select:
                 X_eval, y_eval, split = data.X_val, data.y_val, "validation"
-                settings = [{"bandwidth": b, "kappa": k} for k in args.kappas for b in args.bandwidths]
-                todo = [(_label(p), VMFKDEResampler(random_state=seed, **p), {}) for p in settings]
+                if args.settings is not None:
+                    settings = [_parse_setting(t) for t in args.settings]
+                else:
+                    settings = [{"bandwidth": b, "kappa": k}
+                                for k in args.kappas for b in args.bandwidths]
+                todo = [(_label(p), VMFKDEResampler(random_state=seed + 1000 * j, **p), {}, j)
+                        for j in range(args.sampler_seeds) for p in settings]
             else:
                 X_eval, y_eval, split = data.X_test, data.y_test, "test"
-                todo = methods(seed, [{}] + [_parse_setting(t) for t in args.tuned])
+                vmf = [{}] + [_parse_setting(t) for t in args.tuned]
+                todo = [(*m, 0) for m in methods(seed, vmf)]
             print(f"seed {seed}: {len(y)} training rows, {split} split", flush=True)
-            for name, sampler, lr_kwargs in todo:
+            for name, sampler, lr_kwargs, j in todo:
                 row = run_one(name, sampler, lr_kwargs, X, y, X_eval, y_eval, args.repeats)
                 row["seed"] = seed
+                row["sampler_seed"] = seed + 1000 * j
                 rows.append(row)
     text = table(rows, args.seeds, split)
+    # select: against the first setting listed; test split: against SMOTE
+    reference = rows[0]["method"] if args.select else "SMOTE(k=4)"
+    diff = differences(rows, args.seeds, reference)
+    if diff:
+        text += "\n\n" + diff
     print()
     print(text)
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        cmd = "python benchmarks/bench_vmf_kde.py " + " ".join(argv if argv is not None else sys.argv[1:])
+        import shlex
+
+        cmd = "python benchmarks/bench_vmf_kde.py " + shlex.join(
+            argv if argv is not None else sys.argv[1:]
+        )
         args.out.write_text(f"# VMFKDEResampler on CLINC150-LT\n\n{text}\n\nCommand: `{cmd}`\n")
+    if args.json is not None:
+        import json
+
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(rows, indent=1))
     return rows
 
 

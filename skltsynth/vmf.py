@@ -10,8 +10,8 @@ This module is a torch engine (no scikit-learn import).  It provides
   different ``(mu, kappa)`` pairs at once, stable up to ``kappa = 1e6`` and
   ``d = 2048`` and more;
 * :func:`nearest_neighbor_cosine` -- for every row the cosine to its nearest
-  other row of the same group, computed in bounded-memory blocks on a torch
-  device.
+  other row of the same group (or the mean cosine to its ``k`` nearest),
+  computed in bounded-memory blocks on a torch device.
 
 The maths is written down in ``ALGORITHMS.md`` section 1.
 """
@@ -346,10 +346,12 @@ def sample_vmf(mu, kappa, random_state=None, *, device=None, generator=None, bat
 
 
 # ------------------------------------------------------------ neighbour search
-def nearest_neighbor_cosine(X, groups, *, device=None, block_elements=None):
-    """Cosine between every row and its nearest other row of the same group.
+def nearest_neighbor_cosine(X, groups, *, n_neighbors=1, device=None, block_elements=None):
+    """Cosine between every row and its nearest other row(s) of the same group.
 
-    Rows are sorted by group.  Small groups are packed together (consecutive
+    With ``n_neighbors=k > 1`` the value is the mean cosine to the ``k``
+    nearest other rows of the group (all of them when the group has ``k`` rows
+    or fewer).  Rows are sorted by group.  Small groups are packed together (consecutive
     groups, up to ~256 rows a pack) and each pack is compared with itself in
     one matrix product on ``device``; a large group is compared with itself in
     row blocks.  The work is about ``sum_g n_g^2 d`` and memory stays below
@@ -362,6 +364,9 @@ def nearest_neighbor_cosine(X, groups, *, device=None, block_elements=None):
         Rows (normalised here; zero rows have cosine 0 to everything).
     groups : array-like of int, shape (n,)
         Group of each row.
+    n_neighbors : int, default=1
+        Number of nearest same-group rows whose cosines are averaged, capped
+        at the group size minus one.
     device : str or torch.device, default=None
         Where to compute (default CPU).
     block_elements : int, default=None
@@ -370,7 +375,8 @@ def nearest_neighbor_cosine(X, groups, *, device=None, block_elements=None):
     Returns
     -------
     cosine : ndarray of shape (n,), float64
-        Nearest-neighbour cosine; NaN for a row alone in its group.
+        Nearest-neighbour cosine (mean over the ``n_neighbors`` nearest);
+        NaN for a row alone in its group.
 
     Examples
     --------
@@ -379,6 +385,8 @@ def nearest_neighbor_cosine(X, groups, *, device=None, block_elements=None):
     >>> X = np.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [5.0, 5.0]])
     >>> nearest_neighbor_cosine(X, [0, 0, 0, 1]).round(2)
     array([0.8, 0.8, 0.6, nan])
+    >>> nearest_neighbor_cosine(X, [0, 0, 0, 1], n_neighbors=2).round(2)
+    array([0.4, 0.7, 0.3, nan])
     """
     device = torch.device("cpu" if device is None else device)
     X = np.asarray(X)
@@ -386,6 +394,10 @@ def nearest_neighbor_cosine(X, groups, *, device=None, block_elements=None):
     n = X.shape[0]
     if groups.shape != (n,):
         raise ValueError(f"groups must have shape ({n},); got {groups.shape}.")
+    if (not isinstance(n_neighbors, numbers.Integral) or isinstance(n_neighbors, bool)
+            or n_neighbors < 1):
+        raise ValueError(f"n_neighbors must be a positive integer; got {n_neighbors!r}.")
+    n_neighbors = int(n_neighbors)
     budget = int(block_elements or _DEFAULT_BLOCK_ELEMENTS)
     dtype = torch.float64 if X.dtype == np.float64 else torch.float32
     if n == 0:
@@ -405,9 +417,17 @@ def nearest_neighbor_cosine(X, groups, *, device=None, block_elements=None):
         same = gs[r0:r1, None] == gs[None, c0:c1]
         rows = torch.arange(r0, r1, device=device)
         same[rows - r0, rows - c0] = False
-        best = sims.masked_fill(~same, -torch.inf).max(dim=1).values
-        best = best.to(torch.float64).cpu().numpy()
-        best[np.isneginf(best)] = np.nan
+        sims = sims.masked_fill(~same, -torch.inf)
+        if n_neighbors == 1:
+            best = sims.max(dim=1).values.to(torch.float64).cpu().numpy()
+            best[np.isneginf(best)] = np.nan
+        else:  # mean over the k nearest that exist (fewer in a small group)
+            top = torch.topk(sims, min(n_neighbors, c1 - c0), dim=1).values.to(torch.float64)
+            found = torch.isfinite(top)
+            count = found.sum(dim=1)
+            total = torch.where(found, top, torch.zeros_like(top)).sum(dim=1)
+            best = (total / torch.clamp(count, min=1)).cpu().numpy()
+            best[count.cpu().numpy() == 0] = np.nan
         result_sorted[r0:r1] = best
 
     i, n_groups = 0, bounds.size - 1

@@ -209,3 +209,29 @@ def test_nearest_neighbor_cosine_matches_brute_force():
     assert np.isnan(got[299])
     if groups[5] == groups[6]:
         assert got[5] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("k", [2, 3, 10])
+def test_nearest_neighbor_cosine_k_mean_matches_brute_force(k):
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((200, 12))
+    groups = rng.integers(0, 40, size=200)  # many groups smaller than k + 1
+    groups[199] = 99  # singleton group
+    Xn = X / np.linalg.norm(X, axis=1, keepdims=True)
+    S = Xn @ Xn.T
+    expected = np.full(200, np.nan)
+    for i in range(200):
+        mask = (groups == groups[i]) & (np.arange(200) != i)
+        if mask.any():
+            expected[i] = np.sort(S[i, mask])[::-1][:k].mean()
+    for block in (None, 50, 1):
+        got = nearest_neighbor_cosine(X, groups, n_neighbors=k, block_elements=block)
+        np.testing.assert_allclose(got, expected, atol=1e-12, equal_nan=True)
+    one = nearest_neighbor_cosine(X, groups)
+    assert np.all(got[~np.isnan(got)] <= one[~np.isnan(one)] + 1e-12)
+
+
+@pytest.mark.parametrize("k", [0, -1, 1.5, True])
+def test_nearest_neighbor_cosine_rejects_bad_k(k):
+    with pytest.raises(ValueError, match="n_neighbors"):
+        nearest_neighbor_cosine(np.eye(3), [0, 0, 0], n_neighbors=k)

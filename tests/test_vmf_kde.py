@@ -71,6 +71,60 @@ def test_moment_matching_places_rows_at_neighbour_distance():
     assert np.max(wide @ X[100:].T, axis=1).mean() < seed_cos.mean() - 0.1
 
 
+def test_n_neighbors_averages_the_k_nearest_cosines():
+    from skltsynth.vmf import kappa_from_cosine, nearest_neighbor_cosine
+
+    X, y = _clusters([40, 8, 3], d=32)
+    one = VMFKDEResampler(random_state=0, n_neighbors=1, kappa_min=None)
+    three = VMFKDEResampler(random_state=0, n_neighbors=3, kappa_min=None)
+    X1 = one.fit_resample(X, y)[0]
+    X3 = three.fit_resample(X, y)[0]
+    minority = y > 0
+    # kappa_i from the mean cosine to the 3 nearest (2 in the 3-row class)
+    cos3 = nearest_neighbor_cosine(X[minority], y[minority], n_neighbors=3)
+    np.testing.assert_allclose(three.kappa_[minority], kappa_from_cosine(cos3, 32))
+    # farther neighbours: lower kappa, wider kernels, synthetic rows farther from the seeds
+    assert np.all(three.kappa_[minority] <= one.kappa_[minority] + 1e-9)
+    assert np.all(np.isnan(three.kappa_[~minority]))
+
+    def seed_cos(X_res):
+        return np.max(X_res[len(X):] @ X[minority].T, axis=1).mean()
+
+    assert seed_cos(X3) < seed_cos(X1)
+
+
+def test_kappa_min_group_median_bounds_the_widest_kernels():
+    X, y = _clusters([40, 9, 6], d=32)
+    far = np.random.default_rng(5).standard_normal(32)
+    X[-1] = far / np.linalg.norm(far)  # an isolated row of class 2
+    plain = VMFKDEResampler(random_state=0, kappa_min=None)
+    robust = VMFKDEResampler(random_state=0)  # default: "group_median"
+    plain.fit_resample(X, y)
+    X_res, y_res = robust.fit_resample(X, y)
+    for c in (1, 2):
+        k0, k1 = plain.kappa_[y == c], robust.kappa_[y == c]
+        median = np.median(k0)
+        np.testing.assert_allclose(k1, np.maximum(k0, median))
+        assert k1.min() == pytest.approx(median)
+    # the isolated row had the widest kernel; now it has the class median one
+    assert plain.kappa_[-1] == np.nanmin(plain.kappa_)
+    assert robust.kappa_[-1] == pytest.approx(np.median(plain.kappa_[y == 2]))
+    assert np.all(np.isfinite(X_res)) and Counter(y_res.tolist()) == {0: 40, 1: 40, 2: 40}
+
+
+def test_kappa_min_float_and_validation():
+    X, y = _clusters([30, 6], d=16)
+    s = VMFKDEResampler(random_state=0, kappa_min=1e4)
+    s.fit_resample(X, y)
+    np.testing.assert_allclose(s.kappa_[y == 1], 1e4)
+    with pytest.raises(ValueError, match="kappa_min"):
+        VMFKDEResampler(kappa_min=10.0, kappa_max=5.0).fit_resample(X, y)
+    # a fixed kappa is unchanged by the group floor
+    f = VMFKDEResampler(kappa=40.0, random_state=0)
+    f.fit_resample(X, y)
+    np.testing.assert_allclose(f.kappa_[y == 1], 40.0)
+
+
 def test_fixed_kappa_and_cap():
     X, y = _clusters([30, 4], d=16)
     s = VMFKDEResampler(kappa=50.0, bandwidth=2.0, random_state=0)
@@ -255,6 +309,10 @@ def test_small_batches_and_verbose_match_statistics():
         ({"kappa": -1.0}, "kappa"),
         ({"kappa_max": 0}, "kappa_max"),
         ({"batch_size": 0}, "batch_size"),
+        ({"n_neighbors": 0}, "n_neighbors"),
+        ({"kappa_min": "mean"}, "kappa_min"),
+        ({"kappa_min": -1.0}, "kappa_min"),
+        ({"n_neighbors": 1.5}, "n_neighbors"),
     ],
 )
 def test_invalid_parameters(params, match):
