@@ -42,18 +42,10 @@ from ._toy import JitterResampler
 
 
 def _lookup(name, module):
-    """A public class from the package, or from its module while not yet re-exported."""
-    import importlib
-
+    """A public class, exported from the package (``module`` says where it lives)."""
     import skltsynth
 
-    cls = getattr(skltsynth, name, None)
-    if cls is None:
-        try:
-            cls = getattr(importlib.import_module(module), name, None)
-        except ImportError:
-            cls = None
-    return cls
+    return getattr(skltsynth, name)
 
 
 def _extra_estimators():
