@@ -147,6 +147,89 @@ def test_plot_results(tmp_path, cls_data):
     assert path.stat().st_size > 5000
 
 
+# ------------------------------------------- skltsynth resamplers and options
+
+_TINY = {"train_steps": 3, "sampling_steps": 2, "hidden_dim": 16, "n_layers": 1,
+         "device": "cpu"}
+
+
+def test_every_skltsynth_resampler_and_option_is_registered():
+    cls = bench.available_methods("classification")
+    reg = bench.available_methods("regression")
+    for name in ("vmf_kde", "latent_diffusion", "memory_ddpm", "latent_diffusion_coral",
+                 "memory_ddpm_coral", "memory_ddpm_unweighted"):
+        assert name in cls and name in reg, name
+    for name in ("latent_diffusion_guided", "memory_ddpm_guided"):
+        assert name in cls and name not in reg, name
+    assert bench.make_sampler("memory_ddpm_coral", random_state=1).contrastive_weight == 0.05
+    plain = bench.make_sampler("memory_ddpm_unweighted")
+    assert plain.confidence is None and plain.class_cost is None
+    fast = bench.make_sampler("latent_diffusion", random_state=0, fast=True)
+    assert {k: fast.get_params()[k] for k in bench.DIFFUSION_FAST_PARAMS} == \
+        bench.DIFFUSION_FAST_PARAMS
+    from skltsynth.cli import demo_methods
+
+    ours = demo_methods()[4:]
+    assert ours == ["vmf_kde", "latent_diffusion", "memory_ddpm"]  # variants: benchmark only
+
+
+def test_guided_wrapper_routes_parameters_and_fits_a_head(cls_data):
+    guided = bench.make_sampler("memory_ddpm_guided", random_state=0, fast=True)
+    params = guided.get_params()
+    assert params["guidance_scale"] == bench.GUIDANCE_SCALE and "guidance" not in params
+    assert params["head_max_epochs_base"] == bench.GUIDANCE_FAST_PARAMS["head_max_epochs_base"]
+    guided.set_params(**_TINY, head_max_epochs_base=1, head_max_epochs_heads=1)
+    assert guided.resampler.train_steps == 3 and guided.head_max_epochs_base == 1
+    X, y = cls_data[0].astype(np.float32), cls_data[1]
+    X_res, y_res = guided.fit_resample(X, y)
+    assert X_res.shape[0] == len(guided.sample_weight_) == len(guided.is_synthetic_)
+    assert guided.resampler.guidance is None  # the head is not kept in the parameters
+    with pytest.raises(AttributeError):
+        guided.not_an_attribute_
+
+
+def test_flatten_near_constant_columns():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 4)).astype(np.float32)
+    X[:, 2] = 1e-9 * rng.normal(size=50)
+    out = bench._flatten_near_constant(X)
+    assert np.ptp(out[:, 2]) == 0 and np.array_equal(out[:, [0, 1, 3]], X[:, [0, 1, 3]])
+    assert out.dtype == X.dtype and np.ptp(X[:, 2]) > 0  # the input is not changed
+
+
+def test_diffusion_methods_run_in_the_comparison(cls_data):
+    for name in ("latent_diffusion", "memory_ddpm"):
+        bench.register_method(f"{name}_tiny_example", bench._skltsynth_variant(
+            bench._LD if name == "latent_diffusion" else bench._MD, **_TINY), overwrite=True)
+    results = bench.run_comparison(
+        *cls_data, methods=["smote", "latent_diffusion_tiny_example",
+                            "memory_ddpm_tiny_example"], device="cpu")
+    assert all(r["status"] == "ok" for r in results), results
+    assert all(r["n_synthetic"] > 0 and r["peak_bytes"] >= 0 for r in results)
+    summary = bench.summarise(results)
+    assert summary.loc["memory_ddpm_tiny_example", "time_ratio"] > 0
+
+
+def test_run_benchmark_records_command_device_and_settings(tmp_path, cls_data):
+    X_tr, y_tr, X_te, y_te = cls_data
+    path = tmp_path / "emb.npz"
+    np.savez(path, X_train=X_tr, y_train=y_tr, X_test=X_te, y_test=y_te)
+    bench.register_method(
+        "ros_fast_example", "imblearn.over_sampling:RandomOverSampler", task="classification",
+        fast_params={"shrinkage": 0.1}, description="an example", overwrite=True,
+    )
+    bench.run_benchmark([str(path)], methods=["none", "smote", "ros_fast_example"], seeds=(0,),
+                        out=tmp_path / "out", verbose=False, fast=True, device="cpu",
+                        command="skltsynth benchmark --example")
+    md = (tmp_path / "out" / "results.md").read_text()
+    assert "Command: `skltsynth benchmark --example`" in md and "Device: cpu" in md
+    assert "Engine settings: **fast**" in md and "ros_fast_example: `shrinkage=0.1`" in md
+    assert "- `ros_fast_example`: an example" in md and "Total wall time" in md
+    payload = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert payload["command"] == "skltsynth benchmark --example"
+    assert payload["fast_params"] == {"ros_fast_example": {"shrinkage": 0.1}}
+
+
 # ------------------------------------------------------------------ SMOTER
 
 
