@@ -5,9 +5,14 @@ A thin wrapper: the options are those of ``skltsynth benchmark`` (see
 
 Examples::
 
-    # the full comparison written into the documentation (docs/benchmark/)
+    # the comparison committed in the documentation (docs/benchmark/):
+    # every method, fast engine settings for the diffusion resamplers
     python benchmarks/run_benchmarks.py --datasets demo clinc150 stsb \\
-        --seeds 0 1 2 --device auto --out docs/benchmark
+        --seeds 0 1 2 --device auto --fast --out docs/benchmark
+
+    # the same grid at the default engine settings (hours on a CPU)
+    python benchmarks/run_benchmarks.py --datasets demo clinc150 stsb \\
+        --seeds 0 1 2 --device auto --out benchmark-results
 
     # quick look, fast settings for the diffusion resamplers
     python benchmarks/run_benchmarks.py --datasets demo --seeds 0 --fast --out /tmp/bench

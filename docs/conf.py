@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import os
 import pathlib
+import re
 import sys
 
 DOCS = pathlib.Path(__file__).resolve().parent
@@ -40,7 +41,7 @@ source_suffix = {".rst": "restructuredtext"}
 
 templates_path = ["_templates"]
 exclude_patterns = ["_build", "README.md",
-                    "gen_modules/benchmark_results.*", "benchmark", "sg_execution_times.rst"]
+                    "gen_modules/benchmark_results*", "benchmark", "sg_execution_times.rst"]
 root_doc = "index"
 suppress_warnings = ["config.cache"]
 
@@ -113,26 +114,61 @@ def _write_if_changed(path, text):
         path.write_text(text)
 
 
+_IMAGE = re.compile(r"^!\[(?P<alt>[^\]]*)\]\((?P<file>[^)\s]+)\)\s*$")
+
+
 def _write_benchmark_results():
+    """Turn ``docs/benchmark/results.md`` into ``gen_modules/benchmark_results.rst``.
+
+    The Markdown file has a title (``#``, dropped: the page has its own), a
+    preamble and one ``##`` section per dataset with its table and figure
+    (``![title](dataset.png)``).  Every section becomes an rst subsection
+    that includes its Markdown text (myst) and shows the figure.
+    """
     folder = DOCS / "benchmark"
     gen = DOCS / "gen_modules"
     gen.mkdir(exist_ok=True)
+    parts = []
     md = folder / "results.md"
     if not md.exists():
         text = (".. note::\n\n   No benchmark results in ``docs/benchmark`` yet: run\n"
-                "   ``skltsynth benchmark --datasets demo clinc150 stsb --out docs/benchmark``.\n")
+                "   ``make -C docs benchmark``.\n")
         _write_if_changed(gen / "benchmark_results.rst", text)
         return
-    lines = md.read_text().splitlines()
-    # the page has its own title: drop the Markdown one
-    body = [line for line in lines if not line.startswith("# ")]
-    _write_if_changed(gen / "benchmark_results.md", "\n".join(body) + "\n")
-    rst = [".. include:: /gen_modules/benchmark_results.md", "   :parser: myst_parser.sphinx_", ""]
-    for png in sorted(folder.glob("*.png")):
-        rst += [f".. figure:: /benchmark/{png.name}", "   :width: 100%", "",
-                f"   {png.stem}: score per shot group (error bars: spread over seeds), "
-                "resample time and peak memory per method.", ""]
+    chunks = [[None, []]]
+    for line in md.read_text().splitlines():
+        if line.startswith("# "):
+            continue
+        if line.startswith("## "):
+            chunks.append([line[3:].strip(), []])
+        else:
+            chunks[-1][1].append(line)
+    rst = []
+    for i, (title, lines) in enumerate(chunks):
+        figures = []
+        body = []
+        for line in lines:
+            match = _IMAGE.match(line)
+            if match and (folder / match["file"]).exists():
+                figures.append(match)
+            else:
+                body.append(line)
+        if title:
+            rst += [title, "~" * len(title), ""]
+        if any(line.strip() for line in body):
+            part = gen / f"benchmark_results_{i}.md"
+            _write_if_changed(part, "\n".join(body).strip() + "\n")
+            parts.append(part)
+            rst += [f".. include:: /gen_modules/{part.name}", "   :parser: myst_parser.sphinx_", ""]
+        for match in figures:
+            rst += [f".. figure:: /benchmark/{match['file']}", "   :width: 100%",
+                    f"   :alt: {match['alt']}", "",
+                    f"   {match['alt']}: score per shot group (points; error bars: standard "
+                    "deviation over seeds), resample time (log scale) and peak memory per "
+                    "method, with their ratios to the reference method in brackets.", ""]
     _write_if_changed(gen / "benchmark_results.rst", "\n".join(rst))
+    for stale in set(gen.glob("benchmark_results_*.md")) - set(parts):
+        stale.unlink()
 
 
 _write_benchmark_results()
