@@ -1457,7 +1457,7 @@ class _GuidedResampler:
         head = EpistemicHeadClassifier(
             max_epochs=self.head_max_epochs_base, head_max_epochs=self.head_max_epochs_heads,
             device=inner.get("device", "auto"), random_state=inner.get("random_state"),
-        ).fit(_flatten_near_constant(X), y)
+        ).fit(X, y)
         guide = LongtailGuidance(head, signal=self.guidance_signal, scale=self.guidance_scale)
         self.resampler.set_params(guidance=guide, guidance_scale=self.guidance_scale)
         try:
@@ -1474,26 +1474,6 @@ class _GuidedResampler:
         return (f"{type(self).__name__}({self.resampler!r}, "
                 f"guidance_signal={self.guidance_signal!r}, "
                 f"guidance_scale={self.guidance_scale!r})")
-
-
-def _flatten_near_constant(X, rel=1e-6):
-    """Copy of ``X`` with columns whose spread is negligible set to their exact mean.
-
-    MiniLM embeddings have a few columns that are constant up to rounding
-    (standard deviation ~1e-9).  :class:`~skltsynth.epistemic.EpistemicHeadClassifier`
-    standardises each column by its standard deviation and only treats a
-    column as constant below ``1e-12``, so such a column is scaled up ~1e9
-    times and any synthetic row that moves in it (diffusion rows do) is
-    classified at random.  Made exactly constant, the head gives those
-    columns unit scale instead.
-    """
-    X = np.array(X, dtype=np.float64 if np.asarray(X).dtype == np.float64 else np.float32)
-    std = X.std(axis=0, dtype=np.float64)
-    typical = float(np.median(std)) if std.size else 0.0
-    flat = std < rel * typical
-    if flat.any():
-        X[:, flat] = X[:, flat].mean(axis=0, dtype=np.float64).astype(X.dtype)
-    return X
 
 
 def _skltsynth_variant(ref, guided=False, **params):

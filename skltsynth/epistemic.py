@@ -46,6 +46,8 @@ __all__ = [
 LONGTAIL_SIGNALS = ("epistemic", "entropy", "energy")
 
 _EVAL_BATCH = 8192
+#: Columns whose spread is below this fraction of the median spread count as constant.
+_STD_FLOOR = 1e-3
 
 
 def _check_signal(signal):
@@ -451,7 +453,12 @@ class EpistemicHeadClassifier(ClassifierMixin, BaseEstimator):
         if self.standardize:
             mean = X32.mean(axis=0, dtype=np.float64)
             scale = X32.std(axis=0, dtype=np.float64)
-            scale[~(scale > 1e-12 * max(1.0, float(np.abs(mean).max())))] = 1.0
+            # a (near-)constant column (MiniLM embeddings have one with std
+            # ~3e-9) would be blown up by 1 / std, and any row off the training
+            # manifold in that direction would get arbitrary logits: such a
+            # column is treated as constant and scaled by the typical spread
+            typical = float(np.median(scale[scale > 0])) if np.any(scale > 0) else 1.0
+            scale = np.where(scale < _STD_FLOOR * typical, typical, scale)
             module.set_standardization(mean, scale)
 
         # Stage 1: base head, plain cross-entropy.

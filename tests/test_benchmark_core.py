@@ -188,15 +188,6 @@ def test_guided_wrapper_routes_parameters_and_fits_a_head(cls_data):
         guided.not_an_attribute_
 
 
-def test_flatten_near_constant_columns():
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(50, 4)).astype(np.float32)
-    X[:, 2] = 1e-9 * rng.normal(size=50)
-    out = bench._flatten_near_constant(X)
-    assert np.ptp(out[:, 2]) == 0 and np.array_equal(out[:, [0, 1, 3]], X[:, [0, 1, 3]])
-    assert out.dtype == X.dtype and np.ptp(X[:, 2]) > 0  # the input is not changed
-
-
 def test_diffusion_methods_run_in_the_comparison(cls_data):
     for name in ("latent_diffusion", "memory_ddpm"):
         bench.register_method(f"{name}_tiny_example", bench._skltsynth_variant(

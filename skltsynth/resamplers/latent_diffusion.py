@@ -126,7 +126,9 @@ class LatentDiffusionResampler(BaseEmbeddingResampler):
         with ``x0_hat`` the current clean estimate (original units,
         differentiable) and ``cond`` the target (regression) or class index.
     guidance_scale : float >= 0, default=0.0
-        Step size of ``guidance``.
+        Step size of ``guidance``.  With a :class:`~skltsynth.LongtailGuidance`,
+        its ``jacobian`` chooses the exact gradient through the denoiser or
+        the cheap one; a plain callable gets the exact gradient.
     cfg_scale : float >= 0, default=1.0
         Classifier-free guidance scale (1 = plain conditional model).
     contrastive_weight : float >= 0, default=0.0
@@ -353,6 +355,7 @@ device, random_state, verbose
             x_start=x_start,
             guidance=_guidance_fn(self.guidance),
             guidance_scale=float(self.guidance_scale),
+            guidance_jacobian=bool(getattr(self.guidance, "jacobian", True)),
             verbose=bool(self.verbose),
         )
         return rows.detach().to("cpu").numpy().astype(X.dtype, copy=False)

@@ -118,6 +118,9 @@ class MemoryDDPMResampler(BaseEmbeddingResampler):
         :mod:`skltsynth.guidance`.
     guidance_scale : float, default=0.0
         Strength of ``guidance``.
+        With a :class:`~skltsynth.LongtailGuidance`, its ``jacobian``
+        chooses the exact gradient through the denoiser or the cheap one;
+        a plain callable gets the exact gradient.
     sampling_strategy, target_type, n_bins, bin_width, synthetic_target, device, random_state, verbose
         See :class:`~skltsynth.base.BaseEmbeddingResampler`.
 
@@ -387,6 +390,7 @@ class MemoryDDPMResampler(BaseEmbeddingResampler):
             x_start=x_start,
             guidance=self.guidance,
             guidance_scale=float(self.guidance_scale),
+            guidance_jacobian=bool(getattr(self.guidance, "jacobian", True)),
             verbose=bool(self.verbose),
         )
         X_new = X_new.detach().cpu().numpy().astype(X.dtype, copy=False)
