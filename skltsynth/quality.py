@@ -37,6 +37,8 @@ __all__ = ["MahalanobisGate"]
 
 #: Rows copied to float64 at once by :meth:`MahalanobisGate.score` (bounds memory).
 _SCORE_BLOCK_ROWS = 8192
+#: Most within-group residual rows behind the pooled covariance of small groups.
+_POOLED_MAX_ROWS = 20000
 
 
 def _lw_shrinkage(Rc):
@@ -60,6 +62,20 @@ def _lw_shrinkage(Rc):
     delta = (delta_ - 2.0 * mu * mu * d + d * mu**2) / d
     beta = min(beta, delta)
     return 0.0 if beta == 0 else beta / delta
+
+
+def _column_variance(X):
+    """Per-column variance in float64, summed over blocks of rows (no copy of ``X``)."""
+    n = X.shape[0]
+    total = np.zeros(X.shape[1])
+    for start in range(0, n, _SCORE_BLOCK_ROWS):
+        total += np.asarray(X[start:start + _SCORE_BLOCK_ROWS], dtype=np.float64).sum(axis=0)
+    mean = total / n
+    sq = np.zeros(X.shape[1])
+    for start in range(0, n, _SCORE_BLOCK_ROWS):
+        block = np.asarray(X[start:start + _SCORE_BLOCK_ROWS], dtype=np.float64) - mean
+        sq += np.einsum("ij,ij->j", block, block)
+    return sq / n
 
 
 class _ShrunkGaussian:
@@ -125,7 +141,8 @@ class MahalanobisGate:
         the real rows of ``g``.  ``1.0`` uses the largest real distance.
     min_rows : int, default=10
         Groups with fewer real rows borrow rows (neighbouring bins when
-        ``ordered``; the pooled within-group covariance otherwise).
+        ``ordered``; the pooled within-group covariance otherwise, estimated
+        from at most 20,000 within-group residual rows drawn at random).
     cv : int, default=5
         Folds of the cross-fitted reference distances.
     random_state : int, numpy.random.Generator or None, default=None
@@ -184,7 +201,9 @@ class MahalanobisGate:
         self : MahalanobisGate
         """
         self._check_params()
-        X = np.asarray(X, dtype=np.float64)
+        X = np.asarray(X)  # kept in its dtype: groups are copied to float64 one at a time
+        if not np.issubdtype(X.dtype, np.floating):
+            X = X.astype(np.float64)
         groups = np.asarray(groups, dtype=np.int64)
         if X.ndim != 2 or groups.shape != (X.shape[0],):
             raise ValueError("X must be 2-D and groups 1-D with one entry per row of X.")
@@ -193,7 +212,7 @@ class MahalanobisGate:
         n_groups = int(groups.max(initial=-1) + 1 if n_groups is None else n_groups)
         rng = np.random.default_rng(self.random_state)
         self.n_groups_ = n_groups
-        self._floor = 1e-6 * float(X.var(axis=0).mean()) if X.shape[0] > 1 else 1e-12
+        self._floor = 1e-6 * float(_column_variance(X).mean()) if X.shape[0] > 1 else 1e-12
         order = np.argsort(groups, kind="stable")
         starts = np.searchsorted(groups[order], np.arange(n_groups + 1))
         members = [order[starts[g] : starts[g + 1]] for g in range(n_groups)]
@@ -233,11 +252,17 @@ class MahalanobisGate:
     def _pooled_within(self, X, groups, counts, rng):
         """Within-group residuals (leave-one-out means), one covariance for all groups."""
         n_g = counts[groups]
-        ok = n_g >= 2
+        rows = np.flatnonzero(n_g >= 2)
+        if rows.size > _POOLED_MAX_ROWS:  # a random subsample bounds time and memory
+            rows = np.sort(rng.choice(rows, size=_POOLED_MAX_ROWS, replace=False))
         means = np.zeros((len(counts), X.shape[1]))
-        np.add.at(means, groups, X)
+        for start in range(0, X.shape[0], _SCORE_BLOCK_ROWS):  # group sums, block by block
+            stop = min(X.shape[0], start + _SCORE_BLOCK_ROWS)
+            np.add.at(means, groups[start:stop], np.asarray(X[start:stop], dtype=np.float64))
         means /= np.maximum(counts, 1)[:, None]
-        resid = (X - means[groups])[ok] * (n_g[ok] / (n_g[ok] - 1.0))[:, None]
+        g_rows = groups[rows]
+        resid = (np.asarray(X[rows], dtype=np.float64) - means[g_rows]) \
+            * (n_g[rows] / (n_g[rows] - 1.0))[:, None]
         if resid.shape[0] < 2:
             raise ValueError("MahalanobisGate needs at least two rows in some group.")
         cov = _ShrunkGaussian(resid, floor=self._floor, assume_centered=True)
