@@ -1394,7 +1394,7 @@ register_method(
 #: Engine settings of the diffusion resamplers under ``fast=True``
 #: (``skltsynth demo`` and ``skltsynth benchmark --fast``): a smaller denoiser
 #: trained for fewer steps, fewer sampling steps.  Their defaults are
-#: ``train_steps=1500, sampling_steps=50, hidden_dim=512, n_layers=3``.
+#: ``train_steps=1000, sampling_steps=25, hidden_dim=512, n_layers=3``.
 DIFFUSION_FAST_PARAMS = {"train_steps": 300, "sampling_steps": 20, "hidden_dim": 256,
                          "n_layers": 2}
 #: Fast settings of the Epistemic Head fitted for the guided variants

@@ -664,7 +664,7 @@ def build_parser():
     bench.add_argument("--fast", action="store_true",
                        help="fast settings for the diffusion resamplers, as in the demo: "
                        "train_steps=300, sampling_steps=20, hidden_dim=256, n_layers=2 "
-                       "(defaults 1500, 50, 512, 3); the guided variants' Epistemic Head "
+                       "(defaults 1000, 25, 512, 3); the guided variants' Epistemic Head "
                        "trains 15 + 10 epochs (defaults 50 + 20); other methods unchanged")
     bench.set_defaults(func=_cmd_benchmark)
 

@@ -65,10 +65,10 @@ class MemoryDDPMResampler(BaseEmbeddingResampler):
         prototypes (see :mod:`skltsynth.memory`).
     memory_size : int, default=512
         Rows (or prototypes) kept per class.
-    train_steps : int, default=1500
+    train_steps : int, default=1000
         Maximum optimisation steps of the denoiser (the engine may stop
         early when the loss plateaus).
-    sampling_steps : int, default=50
+    sampling_steps : int, default=25
         Denoising steps at generation.
     hidden_dim : int, default=512
         Width of the residual MLP denoiser.
@@ -185,8 +185,8 @@ class MemoryDDPMResampler(BaseEmbeddingResampler):
         *,
         memory="reservoir",
         memory_size=512,
-        train_steps=1500,
-        sampling_steps=50,
+        train_steps=1000,
+        sampling_steps=25,
         hidden_dim=512,
         n_layers=3,
         batch_size=256,
