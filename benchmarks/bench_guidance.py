@@ -163,7 +163,7 @@ def main(argv=None):
             + ", ".join(f"{m} {v:g}" for m, v in scales.items()), "",
             *SELECTION_LINES, "",
             *table, "",
-            "Time = resampling wall time (for the guided rows it includes fitting the "
+            "Time = wall time of resampling and fitting the head (the `none` row is the head fit alone; for the guided rows it includes fitting the "
             "EpistemicHeadClassifier once per seed); head: LogisticRegression(C=10, "
             f"max_iter=2000); torch threads {args.threads}.", ""]))
     return rows
