@@ -165,7 +165,7 @@ def test_cuda_request_without_gpu():
     import torch
 
     if torch.cuda.is_available():
-        pytest.skip("a GPU is present; this test is for CPU-only machines")
+        pytest.skip(reason="a GPU is present; this test is for CPU-only machines")
     X, y = np.ones((10, 2)), np.r_[np.zeros(7), np.ones(3)]
     with pytest.raises(ValueError, match="no CUDA GPU"):
         JitterResampler(device="cuda").fit_resample(X, y)

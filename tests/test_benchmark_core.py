@@ -294,7 +294,7 @@ def _shared(filename):
     try:
         find_data_file(filename)
     except FileNotFoundError:
-        pytest.skip(f"shared benchmark file {filename} absent")
+        pytest.skip(reason=f"shared benchmark file {filename} absent")
 
 
 @pytest.mark.slow

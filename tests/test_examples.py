@@ -44,7 +44,7 @@ def test_example_runs(path, monkeypatch, tmp_path):
     matplotlib.use("Agg", force=True)
     missing = _missing_dependency(path)
     if missing:
-        pytest.skip(f"{path.name} needs {missing}, which is not importable yet")
+        pytest.skip(reason=f"{path.name} needs {missing}, which is not importable yet")
     import matplotlib.pyplot as plt
 
     monkeypatch.setenv("SKLTSYNTH_FAST", "1")

@@ -159,7 +159,7 @@ def test_classification_invariants(estimator, problem):
 @given(problem=regression_problems())
 def test_regression_invariants(estimator, problem):
     if not _supports_regression(estimator):
-        pytest.skip(f"{type(estimator).__name__} is classification-only")
+        pytest.skip(reason=f"{type(estimator).__name__} is classification-only")
     X, y, n_bins, synthetic_target = problem
     # per-bin counts are checked separately (test_regression_bin_counts)
     _run_all(estimator, X, y, "regression", check_bins=False, n_bins=n_bins,
@@ -185,7 +185,7 @@ def _bin_count_params():
 def test_regression_bin_counts(estimator, problem):
     """Synthetic rows per DIR bin equal sampling_strategy_ (targets in the bin asked for)."""
     if not _supports_regression(estimator):
-        pytest.skip(f"{type(estimator).__name__} is classification-only")
+        pytest.skip(reason=f"{type(estimator).__name__} is classification-only")
     X, y, n_bins, synthetic_target = problem
     est = clone(estimator).set_params(
         random_state=0, device="cpu", n_bins=n_bins, synthetic_target=synthetic_target

@@ -319,7 +319,7 @@ def test_dict_strategy_unknown_class(estimator):
 @RES
 def test_dict_strategy_unknown_bin(estimator):
     if not _supports_regression(estimator):
-        pytest.skip(f"{_name(estimator)} is classification-only")
+        pytest.skip(reason=f"{_name(estimator)} is classification-only")
     X, y = _reg_data()
     est = clone(estimator).set_params(sampling_strategy={999: 80}, n_bins=6)
     _raises(est, X, y, r"bin|exist|999")
@@ -328,9 +328,9 @@ def test_dict_strategy_unknown_bin(estimator):
 @BAD
 def test_gpu_requested_without_gpu(estimator):
     if "device" not in estimator.get_params(deep=False):
-        pytest.skip(f"{_name(estimator)} has no device parameter")
+        pytest.skip(reason=f"{_name(estimator)} has no device parameter")
     if torch.cuda.is_available():
-        pytest.skip("this machine has a GPU")
+        pytest.skip(reason="this machine has a GPU")
     X, y = _class_data()
     _raises(clone(estimator).set_params(device="cuda"), X, y, r"cuda|gpu|device")
 
@@ -338,7 +338,7 @@ def test_gpu_requested_without_gpu(estimator):
 @BAD
 def test_unknown_device_string(estimator):
     if "device" not in estimator.get_params(deep=False):
-        pytest.skip(f"{_name(estimator)} has no device parameter")
+        pytest.skip(reason=f"{_name(estimator)} has no device parameter")
     X, y = _class_data()
     _raises(clone(estimator).set_params(device="tpu9"), X, y, r"device|tpu9")
 
@@ -395,7 +395,7 @@ def test_class_with_one_row(estimator):
 @RES
 def test_bin_with_one_row(estimator):
     if not _supports_regression(estimator):
-        pytest.skip(f"{_name(estimator)} is classification-only")
+        pytest.skip(reason=f"{_name(estimator)} is classification-only")
     rng = np.random.default_rng(1)
     X = rng.normal(size=(41, 3))
     y = np.r_[rng.uniform(0.0, 1.0, 40), 4.9]  # the last bin holds a single row
@@ -468,7 +468,7 @@ def test_many_tiny_classes(estimator):
 @RES
 def test_heavy_target_ties(estimator):
     if not _supports_regression(estimator):
-        pytest.skip(f"{_name(estimator)} is classification-only")
+        pytest.skip(reason=f"{_name(estimator)} is classification-only")
     rng = np.random.default_rng(4)
     X = rng.normal(size=(80, 4))
     y = np.r_[np.full(60, 1.0), np.full(15, 2.0), np.full(4, 3.0), 5.0]
@@ -480,7 +480,7 @@ def test_heavy_target_ties(estimator):
 def test_classification_ties_integer_labels_as_regression(estimator):
     # integer-valued targets forced to regression (counts, ages) with heavy ties
     if not _supports_regression(estimator):
-        pytest.skip(f"{_name(estimator)} is classification-only")
+        pytest.skip(reason=f"{_name(estimator)} is classification-only")
     rng = np.random.default_rng(5)
     X = rng.normal(size=(50, 3))
     y = np.r_[np.zeros(40, dtype=int), np.ones(8, dtype=int), [5, 5]]
@@ -503,7 +503,7 @@ def test_extreme_imbalance_modest_request(estimator):
 @pytest.mark.parametrize("estimator", _res_params("test_extreme_imbalance_default_strategy"))
 def test_extreme_imbalance_default_strategy(estimator):
     if _is_slow(estimator):
-        pytest.skip(f"{_name(estimator)}: 100k synthetic rows from a trained sampler is "
+        pytest.skip(reason=f"{_name(estimator)}: 100k synthetic rows from a trained sampler is "
                     "too slow for a unit test (see test_extreme_imbalance_modest_request)")
     rng = np.random.default_rng(7)
     X = rng.normal(size=(100_001, 2)).astype(np.float32)
