@@ -27,6 +27,8 @@ import numbers
 import numpy as np
 from scipy.special import softmax
 
+from ._torch_utils import batches
+
 __all__ = ["class_cost_weights", "confidence_scores", "synthetic_weights"]
 
 _COSTS = ("inverse", "sqrt_inverse", "none")
@@ -121,11 +123,9 @@ def confidence_scores(X_syn, groups_syn, method="cosine", *, means=None, head=No
     else:
         raise ValueError(f"confidence must be 'cosine' or 'entropy', got {method!r}.")
     # bounded temporaries: float64 copies / class scores of one block of rows at a time
-    n = len(groups_syn)
-    out = np.empty(n, dtype=np.float64)
-    for start in range(0, n, _BLOCK_ROWS):
-        stop = min(n, start + _BLOCK_ROWS)
-        out[start:stop] = score(X_syn[start:stop], groups_syn[start:stop], *args)
+    out = np.empty(len(groups_syn), dtype=np.float64)
+    for chunk in batches(len(groups_syn), _BLOCK_ROWS):
+        out[chunk] = score(X_syn[chunk], groups_syn[chunk], *args)
     return out
 
 

@@ -33,10 +33,12 @@ import numbers
 import numpy as np
 from sklearn.covariance import ledoit_wolf_shrinkage
 
+from ._torch_utils import batches
+
 __all__ = ["MahalanobisGate"]
 
-#: Rows copied to float64 at once by :meth:`MahalanobisGate.score` (bounds memory).
-_SCORE_BLOCK_ROWS = 8192
+#: Rows of ``X`` copied to float64 at once by the gate's fit and score (bounds memory).
+_BLOCK_ROWS = 8192
 #: Most within-group residual rows behind the pooled covariance of small groups.
 _POOLED_MAX_ROWS = 20000
 
@@ -67,13 +69,10 @@ def _lw_shrinkage(Rc):
 def _column_variance(X):
     """Per-column variance in float64, summed over blocks of rows (no copy of ``X``)."""
     n = X.shape[0]
-    total = np.zeros(X.shape[1])
-    for start in range(0, n, _SCORE_BLOCK_ROWS):
-        total += np.asarray(X[start:start + _SCORE_BLOCK_ROWS], dtype=np.float64).sum(axis=0)
-    mean = total / n
+    mean = sum(np.asarray(X[c], dtype=np.float64).sum(axis=0) for c in batches(n, _BLOCK_ROWS)) / n
     sq = np.zeros(X.shape[1])
-    for start in range(0, n, _SCORE_BLOCK_ROWS):
-        block = np.asarray(X[start:start + _SCORE_BLOCK_ROWS], dtype=np.float64) - mean
+    for chunk in batches(n, _BLOCK_ROWS):
+        block = np.asarray(X[chunk], dtype=np.float64) - mean
         sq += np.einsum("ij,ij->j", block, block)
     return sq / n
 
@@ -256,9 +255,8 @@ class MahalanobisGate:
         if rows.size > _POOLED_MAX_ROWS:  # a random subsample bounds time and memory
             rows = np.sort(rng.choice(rows, size=_POOLED_MAX_ROWS, replace=False))
         means = np.zeros((len(counts), X.shape[1]))
-        for start in range(0, X.shape[0], _SCORE_BLOCK_ROWS):  # group sums, block by block
-            stop = min(X.shape[0], start + _SCORE_BLOCK_ROWS)
-            np.add.at(means, groups[start:stop], np.asarray(X[start:stop], dtype=np.float64))
+        for chunk in batches(X.shape[0], _BLOCK_ROWS):  # group sums, block by block
+            np.add.at(means, groups[chunk], np.asarray(X[chunk], dtype=np.float64))
         means /= np.maximum(counts, 1)[:, None]
         g_rows = groups[rows]
         resid = (np.asarray(X[rows], dtype=np.float64) - means[g_rows]) \
@@ -301,8 +299,9 @@ class MahalanobisGate:
                 continue
             mean, model = self._models[g]
             thr = self.thresholds_[g]
-            for start in range(a, b, _SCORE_BLOCK_ROWS):
-                idx = order[start:min(b, start + _SCORE_BLOCK_ROWS)]
+            rows = order[a:b]
+            for chunk in batches(rows.size, _BLOCK_ROWS):
+                idx = rows[chunk]
                 d2 = model.sq_dist(np.asarray(X_new[idx], dtype=np.float64) - mean + model.mean)
                 out[idx] = d2 / thr if thr > 0 else np.where(d2 > 0, np.inf, 0.0)
         return out

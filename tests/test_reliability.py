@@ -19,7 +19,6 @@ new estimator is covered as soon as it is listed there:
 
 from __future__ import annotations
 
-import inspect
 import numbers
 import re
 from collections import Counter
@@ -41,38 +40,16 @@ from ._toy import JitterResampler
 # ----------------------------------------------------------------- estimators
 
 
-def _lookup(name, module):
-    """A public class, exported from the package (``module`` says where it lives)."""
-    import skltsynth
-
-    return getattr(skltsynth, name)
-
-
 def _extra_estimators():
     """Public estimators that are not resamplers (not in ESTIMATORS), tiny settings."""
-    out = []
-    cls = _lookup("EpistemicHeadClassifier", "skltsynth.epistemic")
-    if cls is not None:
-        kwargs = {"random_state": 0}
-        params = inspect.signature(cls).parameters
-        for name, value in [("max_epochs", 2), ("head_max_epochs", 1), ("n_heads", 2),
-                            ("batch_size", 16)]:
-            if name in params:
-                kwargs[name] = value
-        out.append(cls(**{k: v for k, v in kwargs.items() if k in params}))
-    for name in ("ResampledEstimator", "SyntheticWeightedEstimator"):
-        cls = _lookup(name, "skltsynth.meta")
-        if cls is None:
-            continue
-        kwargs = {}
-        for pname in inspect.signature(cls).parameters:
-            if "sampler" in pname:
-                kwargs[pname] = JitterResampler(random_state=0)
-            elif pname in ("estimator", "base_estimator", "classifier"):
-                kwargs[pname] = LogisticRegression(max_iter=200)
-        out.append(cls(**kwargs))
-        break
-    return out
+    import skltsynth
+
+    return [
+        skltsynth.EpistemicHeadClassifier(random_state=0, max_epochs=2, head_max_epochs=1,
+                                          n_heads=2, batch_size=16),
+        skltsynth.ResampledEstimator(resampler=JitterResampler(random_state=0),
+                                     estimator=LogisticRegression(max_iter=200)),
+    ]
 
 
 RESAMPLERS = [e for e in ESTIMATORS if hasattr(e, "fit_resample")]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import torch
 
+from .._torch_utils import batches
+
 #: Rows per block when the standardiser sums over the data (bounds memory).
 _BLOCK_ROWS = 8192
 
@@ -61,12 +63,9 @@ class Standardiser:
                 raise ValueError("sample_weight must be (n,) non-negative with a positive sum.")
             w = w / w.sum()
         # two passes in float64 over blocks of rows: no float64 copy of all of X
-        blocks = range(0, n, _BLOCK_ROWS)
-        mean = sum((w[s:s + _BLOCK_ROWS, None] * X[s:s + _BLOCK_ROWS].to(torch.float64)).sum(0)
-                   for s in blocks)
-        var = sum((w[s:s + _BLOCK_ROWS, None]
-                   * (X[s:s + _BLOCK_ROWS].to(torch.float64) - mean) ** 2).sum(0)
-                  for s in blocks)
+        mean = sum((w[c, None] * X[c].to(torch.float64)).sum(0) for c in batches(n, _BLOCK_ROWS))
+        var = sum((w[c, None] * (X[c].to(torch.float64) - mean) ** 2).sum(0)
+                  for c in batches(n, _BLOCK_ROWS))
         std = var.sqrt()
         floor = max(self.floor * float(std.mean()), 1e-12)
         self.mean_ = mean.to(X.dtype)

@@ -3,3 +3,5 @@
 from .vmf_kde import VMFKDEResampler
 from .memory_ddpm import MemoryDDPMResampler
 from .latent_diffusion import LatentDiffusionResampler
+
+__all__ = ["LatentDiffusionResampler", "MemoryDDPMResampler", "VMFKDEResampler"]

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._torch_utils import batches
 from ..base import BaseEmbeddingResampler, SyntheticRows
 from ..diffusion import DiffusionConfig, FeatureDiffusion
 from ..priority import bin_errors, priority_counts
@@ -381,8 +382,8 @@ device, random_state, verbose
                     break
                 # redraw in blocks, keeping the better row of each pair: the
                 # candidates never hold more than one block
-                for start in range(0, rejected.size, _RETRY_BLOCK_ROWS):
-                    redo = rejected[start:start + _RETRY_BLOCK_ROWS]
+                for chunk in batches(rejected.size, _RETRY_BLOCK_ROWS):
+                    redo = rejected[chunk]
                     cand = self._draw(engine, X, plan, groups[redo], targets[redo], pools,
                                       generator)
                     cand_score = gate.score(cand, groups[redo])
