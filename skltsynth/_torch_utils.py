@@ -1,21 +1,14 @@
-"""Device, random-state and batching helpers shared by estimators and engines.
+"""Device, batching and pickling helpers shared by estimators and engines.
 
-Nothing here touches global random state: ``random_state`` becomes one
-:class:`numpy.random.Generator` per fit, and every torch draw uses an explicit
-:class:`torch.Generator` seeded from it.
+Random state lives in :mod:`skltsynth._random`.
 """
 
 from __future__ import annotations
 
-import numbers
-
-import numpy as np
 import torch
 
 __all__ = [
     "batches",
-    "make_torch_generator",
-    "numpy_generator",
     "resolve_device",
     "to_cpu",
 ]
@@ -67,49 +60,6 @@ def resolve_device(device="auto"):
     elif dev.type not in ("cpu", "mps"):
         raise ValueError(f"Unsupported device {str(device)!r}; use 'auto', 'cpu' or 'cuda'.")
     return dev
-
-
-def numpy_generator(random_state=None):
-    """A :class:`numpy.random.Generator` from any sklearn-style ``random_state``.
-
-    Parameters
-    ----------
-    random_state : None, int, numpy.random.RandomState or numpy.random.Generator
-        ``None`` gives fresh OS entropy; an int a fixed seed; a RandomState
-        instance is consumed (one draw) so sklearn's convention of a shared
-        RandomState keeps working.
-
-    Returns
-    -------
-    rng : numpy.random.Generator
-    """
-    if random_state is None or isinstance(random_state, (numbers.Integral, np.integer)):
-        return np.random.default_rng(random_state)
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if isinstance(random_state, np.random.RandomState):
-        return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
-    raise ValueError(
-        f"random_state must be None, an int, a RandomState or a Generator; got {random_state!r}."
-    )
-
-
-def make_torch_generator(rng, device="cpu"):
-    """A fresh ``torch.Generator`` on ``device`` seeded from ``rng``.
-
-    Parameters
-    ----------
-    rng : numpy.random.Generator
-        Source of the seed (one draw).
-    device : torch.device or str, default="cpu"
-
-    Returns
-    -------
-    generator : torch.Generator
-    """
-    generator = torch.Generator(device=torch.device(device))
-    generator.manual_seed(int(rng.integers(0, 2**63 - 1)))
-    return generator
 
 
 def batches(n, batch_size):

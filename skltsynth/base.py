@@ -28,7 +28,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import assert_all_finite, validate_data
 
-from ._torch_utils import make_torch_generator, numpy_generator, resolve_device
+from ._random import check_random_state, derive_rng, draw_seed, torch_generator
+from ._torch_utils import resolve_device
 from .targets import make_plan
 
 __all__ = ["BaseEmbeddingResampler", "SyntheticRows"]
@@ -179,6 +180,16 @@ class BaseEmbeddingResampler(BaseSampler):
         """Cross-parameter checks that need the data (subclasses extend)."""
 
     # --------------------------------------------------------------- plumbing
+    def _stream_rng(self, *keys):
+        """The numpy stream named by ``keys`` for this fit (see :mod:`skltsynth._random`).
+
+        Streams depend only on ``random_state`` and ``keys``, so per-class
+        work (``keys = (purpose, class_index)``) draws the same rows
+        whatever order the classes are processed in, in memory or on a
+        cluster.
+        """
+        return derive_rng(self._seed, *keys)
+
     def _torch_generator(self, device=None):
         """A fresh, explicitly seeded ``torch.Generator`` drawn from ``self._rng``.
 
@@ -191,7 +202,7 @@ class BaseEmbeddingResampler(BaseSampler):
         -------
         generator : torch.Generator
         """
-        return make_torch_generator(self._rng, self.device_ if device is None else device)
+        return torch_generator(self._rng, self.device_ if device is None else device)
 
     def _progress(self, iterable=None, total=None, desc=None, **kwargs):
         """Wrap ``iterable`` in a tqdm bar when ``verbose`` is set."""
@@ -279,12 +290,13 @@ class BaseEmbeddingResampler(BaseSampler):
     def _setup_fit(self, X, y):
         """Validation, planning, random state and device: shared by fit and fit_resample."""
         X, y, task, binarize_y = self._check_inputs(X, y)
+        self._rng = check_random_state(self.random_state)
+        self._seed = draw_seed(self._rng)
         plan, strategy = self._plan(X, y, task)
         self.target_type_ = task
         self.sampling_strategy_ = strategy
         self.bin_edges_ = plan.bin_edges
         self.device_ = resolve_device(self.device)
-        self._rng = numpy_generator(self.random_state)
         self._validate_method_params(X, plan)
         return X, y, plan, binarize_y
 

@@ -32,7 +32,8 @@ from skorch.dataset import Dataset
 from torch import nn
 from torch.nn import functional as F
 
-from ._torch_utils import batches, make_torch_generator, numpy_generator, resolve_device
+from ._random import check_random_state, torch_generator
+from ._torch_utils import batches, resolve_device
 
 __all__ = [
     "LONGTAIL_SIGNALS",
@@ -441,14 +442,14 @@ class EpistemicHeadClassifier(ClassifierMixin, BaseEstimator):
         y_enc = encoder.transform(y).astype(np.int64)
         X32 = np.ascontiguousarray(X, dtype=np.float32)
         self.device_ = resolve_device(self.device)
-        rng = numpy_generator(self.random_state)
+        rng = check_random_state(self.random_state)
 
         module = EpistemicHeadModule(
             X32.shape[1],
             len(self.classes_),
             n_heads=self.n_heads,
             hidden_layer_size=self.hidden_layer_size,
-            generator=make_torch_generator(rng),
+            generator=torch_generator(rng),
         )
         if self.standardize:
             mean = X32.mean(axis=0, dtype=np.float64)
@@ -469,14 +470,14 @@ class EpistemicHeadClassifier(ClassifierMixin, BaseEstimator):
             nn.CrossEntropyLoss,
             self.lr,
             self.max_epochs,
-            make_torch_generator(rng),
+            torch_generator(rng),
             classes=np.arange(len(self.classes_)),
         )
         base_net.fit(X32, y_enc)
         self.base_history_ = [float(v) for v in base_net.history[:, "train_loss"]]
 
         # Stage 2: K copies of the trained base head, oracle loss, base frozen.
-        module.copy_base_to_heads(self.head_init_noise, make_torch_generator(rng))
+        module.copy_base_to_heads(self.head_init_noise, torch_generator(rng))
         for p in module.base_parameters():
             p.requires_grad_(False)
         module.stage = "heads"
@@ -488,7 +489,7 @@ class EpistemicHeadClassifier(ClassifierMixin, BaseEstimator):
                 OracleLoss,
                 self.lr if self.head_lr is None else self.head_lr,
                 self.head_max_epochs,
-                make_torch_generator(rng),
+                torch_generator(rng),
             )
             head_net.fit(X32, y_enc)
             self.head_history_ = [float(v) for v in head_net.history[:, "train_loss"]]

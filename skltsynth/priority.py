@@ -25,6 +25,7 @@ from sklearn.model_selection import KFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from ._random import draw_seed
 from .targets import priority_allocation
 
 __all__ = ["bin_errors", "priority_counts"]
@@ -81,9 +82,7 @@ def bin_errors(X, y, groups, n_groups=None, cv=3, metric="mae", alpha=None, rand
     cv = int(min(cv, X.shape[0]))
     if cv < 2:
         raise ValueError("bin_errors needs at least two rows.")
-    seed = random_state
-    if isinstance(random_state, np.random.Generator):
-        seed = int(random_state.integers(0, 2**31 - 1))
+    seed = draw_seed(random_state) % (2**32)  # KFold takes a legacy 32-bit seed
     folds = KFold(n_splits=cv, shuffle=True, random_state=seed)
     model = make_pipeline(
         StandardScaler(), Ridge(alpha=float(X.shape[1] if alpha is None else alpha))

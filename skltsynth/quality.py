@@ -33,6 +33,7 @@ import numbers
 import numpy as np
 from sklearn.covariance import ledoit_wolf_shrinkage
 
+from ._random import check_random_state
 from ._torch_utils import batches
 
 __all__ = ["MahalanobisGate"]
@@ -209,7 +210,7 @@ class MahalanobisGate:
         if groups.size and groups.min() < 0:
             raise ValueError("groups must be non-negative integers.")
         n_groups = int(groups.max(initial=-1) + 1 if n_groups is None else n_groups)
-        rng = np.random.default_rng(self.random_state)
+        rng = check_random_state(self.random_state)
         self.n_groups_ = n_groups
         self._floor = 1e-6 * float(_column_variance(X).mean()) if X.shape[0] > 1 else 1e-12
         order = np.argsort(groups, kind="stable")

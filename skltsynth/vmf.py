@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from scipy import special
 
-from ._torch_utils import make_torch_generator, numpy_generator
+from ._random import torch_generator
 
 __all__ = [
     "kappa_from_cosine",
@@ -305,7 +305,7 @@ def sample_vmf(mu, kappa, random_state=None, *, device=None, generator=None, bat
             device = torch.device("cpu")
     device = torch.device(device)
     if generator is None:
-        generator = make_torch_generator(numpy_generator(random_state), device)
+        generator = torch_generator(random_state, device)
 
     if isinstance(kappa, torch.Tensor):
         kappa_t = kappa.detach().to(device="cpu", dtype=torch.float64)

@@ -54,7 +54,8 @@ def test_regression_round_trip_counts_and_attributes():
 
 def test_classification_round_trip_balances():
     X, y = _classification()
-    res = LatentDiffusionResampler(random_state=0, **TINY)
+    # 150 steps: with 40 the tiny model has barely learnt the class condition
+    res = LatentDiffusionResampler(random_state=0, **{**TINY, "train_steps": 150})
     X_res, y_res = res.fit_resample(X, y)
     np.testing.assert_array_equal(np.bincount(y_res), [80, 80, 80])
     # synthetic rows follow their class: class 2 is centred at 4, the data at 0.67

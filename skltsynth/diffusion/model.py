@@ -13,6 +13,7 @@ from dataclasses import replace
 import torch
 from tqdm.auto import tqdm
 
+from .._random import child_torch_generator
 from .._torch_utils import resolve_device
 from .config import DiffusionConfig
 from .denoiser import ResidualMLPDenoiser, init_parameters_
@@ -40,8 +41,7 @@ def _as_float_tensor(X, name):
 
 def _init_generator(generator, device):
     """A generator on ``device`` seeded from ``generator`` (init ops draw on the tensor's device)."""
-    seed = int(torch.randint(0, 2**62, (1,), generator=generator, device=generator.device))
-    return torch.Generator(device=device).manual_seed(seed)
+    return child_torch_generator(generator, device)
 
 
 class FeatureDiffusion:

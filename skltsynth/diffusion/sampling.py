@@ -48,6 +48,8 @@ from __future__ import annotations
 
 import torch
 
+from .._random import child_torch_generator
+
 __all__ = ["sample_rows"]
 
 # The exact (network-Jacobian) gradient is used only on steps with
@@ -76,8 +78,7 @@ class _NoiseStream:
 
     def __init__(self, generator, n_features, device):
         gdev = generator.device
-        seed = int(torch.randint(0, 2**62, (1,), generator=generator, device=gdev).item())
-        self._generator = torch.Generator(device=gdev).manual_seed(seed)
+        self._generator = child_torch_generator(generator, gdev)
         self._n_features = int(n_features)
         self._device = device
         self._spare = torch.empty((0, self._n_features), device=device)

@@ -48,6 +48,7 @@ import torch
 from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
+from .._random import child_torch_generator
 from .config import DiffusionConfig
 from .contrastive import ProjectionHead, coral_loss
 from .denoiser import init_parameters_
@@ -173,9 +174,8 @@ def train_denoiser(model, scheduler, X, cond=None, config=None, *, sample_weight
     if use_coral:
         with torch.device("meta"):
             head = ProjectionHead(model.hidden_dim, config.projection_dim)
-        seed = int(torch.randint(0, 2**62, (1,), generator=generator, device=gdev))
         head = init_parameters_(head.to_empty(device=device),
-                                torch.Generator(device=device).manual_seed(seed))
+                                child_torch_generator(generator, device))
     params = list(model.parameters()) + (list(head.parameters()) if head is not None else [])
     optimizer = torch.optim.AdamW(params, lr=config.learning_rate,
                                   weight_decay=config.weight_decay, foreach=True)

@@ -281,7 +281,7 @@ device, random_state, verbose
             lam = float(self.priority_lambda)
             errors = np.zeros(n_groups)
             if lam > 0:
-                errors = bin_errors(X, y, plan.groups, n_groups=n_groups, random_state=0)
+                errors = bin_errors(X, y, plan.groups, n_groups=n_groups, random_state=self._rng)
                 self.bin_errors_ = errors
             n_new = priority_counts(plan.group_counts, errors, total, lam=lam)
         elif self.synthetic_ratio is not None:

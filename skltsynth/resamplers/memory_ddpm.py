@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d, validate_data
 
-from .._torch_utils import numpy_generator
+from .._random import check_random_state
 from ..base import BaseEmbeddingResampler, SyntheticRows, _densify_pandas_sparse, _is_low_precision
 from ..confidence import confidence_scores, synthetic_weights
 from ..diffusion import DiffusionConfig, FeatureDiffusion
@@ -291,7 +291,7 @@ class MemoryDDPMResampler(BaseEmbeddingResampler):
         keys = self._stream_keys(y, task)
         if first:
             self._stream_task = task
-            self._stream_rng = numpy_generator(self.random_state)
+            self._stream_rng = check_random_state(self.random_state)
             self.stream_memory_ = ClassMemoryBank(self.memory, self.memory_size)
         payload = y if task == "regression" else None
         self.stream_memory_.update(X, keys, self._stream_rng, payload=payload)

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._torch_utils import numpy_generator
+from .._random import check_random_state
 from ..base import BaseEmbeddingResampler, SyntheticRows
 from ..vmf import kappa_from_cosine, nearest_neighbor_cosine, sample_vmf
 
@@ -124,7 +124,7 @@ def local_kappa(X, groups, *, kappa="moment", bandwidth=1.0, kappa_max=1e5, rows
         else:
             sub = np.arange(n)
             if n > FALLBACK_ROWS:
-                rng = numpy_generator(random_state)
+                rng = check_random_state(random_state)
                 sub = np.sort(rng.choice(n, size=FALLBACK_ROWS, replace=False))
             cos_all = nearest_neighbor_cosine(
                 X[sub], np.zeros(sub.size, dtype=np.int64), n_neighbors=n_neighbors,
