@@ -85,7 +85,7 @@ def run_seed(seed, variants, engine):
                 "method": f"mddpm[{name}]" + ("+conf" if weighted else ""), "seed": seed,
                 "resample_s": m.seconds, "peak_mb": m.peak_bytes / 2**20,
                 "fit_s": time.perf_counter() - t,
-                "train_steps_run": res.diffusion_.n_train_steps_,
+                "train_steps_run": res.engine_.n_train_steps_,
                 "mean_syn_weight": float(res.sample_weight_[res.is_synthetic_].mean()),
                 **_score(model, data),
             })

@@ -1,7 +1,7 @@
 """Longtail Guidance: steer diffusion sampling towards a model's long tail.
 
 :class:`LongtailGuidance` turns a fitted predictive model into the signal the
-diffusion engine increases while sampling (``signal_fn(x0_hat, cond)``, see
+diffusion engine increases while sampling (``guidance(x0_hat, cond)``, see
 :mod:`skltsynth.diffusion.sampling`), and :func:`select_guidance_scale`
 implements the paper's in-distribution rule for the guidance weight: the
 model's probability of the intended class on guided rows must drop below its
@@ -10,7 +10,9 @@ unguided value but stay a sizeable fraction of it.
 
 from __future__ import annotations
 
+import inspect
 import numbers
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,19 +21,42 @@ from sklearn.base import clone
 
 from .epistemic import LONGTAIL_SIGNALS
 
-__all__ = ["LongtailGuidance", "ScaleSelection", "refit_sampler", "select_guidance_scale"]
+__all__ = [
+    "LongtailGuidance",
+    "ScaleSelection",
+    "as_guidance",
+    "refit_sampler",
+    "select_guidance_scale",
+]
+
+
+def _takes_condition(fn):
+    """True when ``fn`` accepts a second positional argument (the condition)."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):  # builtins without a signature: pass x only
+        return False
+    positional = [p for p in sig.parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    varargs = any(p.kind == p.VAR_POSITIONAL for p in sig.parameters.values())
+    return varargs or len(positional) >= 2
 
 
 class LongtailGuidance:
-    """Guidance signal from a predictive model's longtail score.
+    """The guidance object: a longtail signal, its weight and its gradient rule.
 
-    Called as ``guidance(x0_hat, cond) -> (n,)`` by the diffusion engine: it
-    returns the model's longtail signal of the current clean-row estimate
-    ``x0_hat`` (original feature units, differentiable), which sampling then
-    pushes up by ``scale``.  ``cond`` is accepted and ignored (the signals
-    need no label).
+    This is the one guidance contract of the package.  The diffusion engine
+    calls it as ``guidance(x0_hat, cond) -> (n,)`` on the current clean-row
+    estimate ``x0_hat`` (original feature units, differentiable) and pushes
+    the signal up by ``scale`` (Longtail Guidance, eq. 11:
+    ``eps_hat = eps - w * sigma_t * grad f(x0_hat)``), with the gradient
+    through the denoiser (``jacobian=True``) or the cheap one.  A diffusion
+    resampler given ``guidance=LongtailGuidance(...)`` guides with the
+    object's own ``scale`` and ``jacobian``; its ``guidance_scale``
+    parameter, when set, overrides the scale.  A plain callable given as
+    ``guidance`` is wrapped into ``LongtailGuidance(callable)``.
 
-    **Guidance protocol.**  ``model`` can be
+    ``model`` can be
 
     * a fitted :class:`~skltsynth.epistemic.EpistemicHeadClassifier`;
     * any fitted object with a method ``torch_signal(signal) -> fn`` where
@@ -40,21 +65,24 @@ class LongtailGuidance:
       is higher for rarer / harder rows; when ``fn`` is a
       :class:`torch.nn.Module` it is moved to the device (and dtype) of the
       rows it is called on;
-    * a plain callable ``fn(x) -> (n,)`` with the same meaning (``signal`` is
-      then ignored).
+    * a plain callable ``fn(x) -> (n,)`` or ``fn(x, cond) -> (n,)`` with the
+      same meaning (``signal`` is then ignored; ``cond`` is the class index
+      or target of each row).
 
     Parameters
     ----------
     model : estimator with ``torch_signal`` or callable
-        See the protocol above.
+        See above.
     signal : {"epistemic", "entropy", "energy"}, default="epistemic"
         Which signal to ask the model for.
     scale : float >= 0, default=1.0
-        Guidance weight ``w`` (``eps_hat - w sigma_t grad``).  It needs
-        re-tuning for every data set: use :func:`select_guidance_scale`.
+        Guidance weight ``w``.  It needs re-tuning for every data set and
+        signal: use :func:`select_guidance_scale`.  A scale of 0 guides
+        nothing, and a resampler warns about it.
     jacobian : bool, default=False
-        ``True``: exact gradient through the denoiser; ``False``: the cheap
-        ``alpha_t * grad_x0`` approximation (no network Jacobian).
+        ``True``: exact gradient through the denoiser on the low-noise steps
+        (see :mod:`skltsynth.diffusion.sampling`); ``False``: the cheap
+        ``alpha_t * grad_x0`` rule (no network Jacobian).
 
     Attributes
     ----------
@@ -73,29 +101,30 @@ class LongtailGuidance:
     >>> guide = LongtailGuidance(clf, signal="entropy", scale=0.5)
     >>> guide(torch.tensor(X[:4], dtype=torch.float32), None).shape
     torch.Size([4])
-    >>> sorted(guide.sample_kwargs())
-    ['guidance', 'guidance_jacobian', 'guidance_scale']
+    >>> LongtailGuidance(lambda x: -x[:, 0], scale=2.0).with_scale(3.0).scale
+    3.0
     """
 
     def __init__(self, model, signal="epistemic", scale=1.0, jacobian=False):
         if signal not in LONGTAIL_SIGNALS:
             raise ValueError(f"signal must be one of {LONGTAIL_SIGNALS}, got {signal!r}.")
-        if isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not scale >= 0:
-            raise ValueError(f"scale must be a real number >= 0, got {scale!r}.")
-        if not isinstance(jacobian, (bool, np.bool_)):
-            raise TypeError(f"jacobian must be a bool, got {type(jacobian).__name__}.")
         self.model = model
         self.signal = signal
-        self.scale = float(scale)
+        self.scale = _check_scale(scale, "scale")
+        if not isinstance(jacobian, (bool, np.bool_)):
+            raise TypeError(f"jacobian must be a bool, got {type(jacobian).__name__}.")
         self.jacobian = bool(jacobian)
         if hasattr(model, "torch_signal"):
             self.fn_ = model.torch_signal(signal)
+            self._with_cond = False
         elif callable(model):
             self.fn_ = model
+            self._with_cond = _takes_condition(model)
         else:
             raise TypeError(
-                "model must be a fitted estimator with a torch_signal(signal) method "
-                f"(e.g. EpistemicHeadClassifier) or a callable x -> (n,); got {type(model).__name__}."
+                "guidance must be a fitted estimator with a torch_signal(signal) method "
+                "(e.g. EpistemicHeadClassifier), a LongtailGuidance or a callable "
+                f"x0_hat[, cond] -> (n,); got {type(model).__name__}."
             )
         if not callable(self.fn_):
             raise TypeError("model.torch_signal(signal) must return a callable x -> (n,).")
@@ -111,7 +140,8 @@ class LongtailGuidance:
         return fn
 
     def __call__(self, x0_hat, cond=None):
-        out = self._place(x0_hat)(x0_hat)
+        fn = self._place(x0_hat)
+        out = fn(x0_hat, cond) if self._with_cond else fn(x0_hat)
         if not isinstance(out, torch.Tensor) or out.shape != (x0_hat.shape[0],):
             raise ValueError(
                 "The guidance signal must return a tensor of shape (n,), got "
@@ -119,21 +149,12 @@ class LongtailGuidance:
             )
         return out
 
-    @property
-    def signal_fn(self):
-        """The engine callable ``(x0_hat, cond) -> (n,)`` (this object)."""
-        return self
-
     def with_scale(self, scale):
         """A copy sharing the model and torch signal, with another ``scale``."""
         new = object.__new__(type(self))
         new.__dict__.update(self.__dict__)
-        new.scale = float(scale)
+        new.scale = _check_scale(scale, "scale")
         return new
-
-    def sample_kwargs(self):
-        """Keyword arguments for :meth:`skltsynth.diffusion.FeatureDiffusion.sample`."""
-        return {"guidance": self, "guidance_scale": self.scale, "guidance_jacobian": self.jacobian}
 
     def __getstate__(self):
         state = dict(self.__dict__)
@@ -148,6 +169,59 @@ class LongtailGuidance:
         )
 
 
+def _check_scale(scale, name):
+    if isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not scale >= 0:
+        raise ValueError(f"{name} must be a real number >= 0, got {scale!r}.")
+    return float(scale)
+
+
+def as_guidance(guidance, scale=None):
+    """The guidance object a diffusion resampler samples with.
+
+    Parameters
+    ----------
+    guidance : LongtailGuidance, callable or None
+        A guidance object is used with its own ``scale`` and ``jacobian``; a
+        callable signal ``fn(x0_hat[, cond]) -> (n,)`` is wrapped into
+        ``LongtailGuidance(fn)``.
+    scale : float >= 0 or None, default=None
+        Override of the object's scale (a resampler's ``guidance_scale``).
+
+    Returns
+    -------
+    guidance : LongtailGuidance or None
+
+    Warns
+    -----
+    UserWarning
+        When the effective scale is 0: sampling is then unguided.
+
+    Examples
+    --------
+    >>> from skltsynth.guidance import as_guidance
+    >>> g = as_guidance(lambda x0, cond: x0.sum(1), scale=0.5)
+    >>> type(g).__name__, g.scale, g.jacobian
+    ('LongtailGuidance', 0.5, False)
+    >>> as_guidance(None) is None
+    True
+    """
+    if guidance is None:
+        if scale is not None and float(scale) > 0:
+            warnings.warn(f"guidance_scale={scale} has no effect without a guidance signal.",
+                          UserWarning, stacklevel=3)
+        return None
+    if not isinstance(guidance, LongtailGuidance):
+        guidance = LongtailGuidance(guidance)
+    if scale is not None:
+        guidance = guidance.with_scale(_check_scale(scale, "guidance_scale"))
+    if guidance.scale == 0.0:
+        warnings.warn(
+            "The guidance scale is 0, so sampling is unguided: set LongtailGuidance(scale=...) "
+            "(select_guidance_scale picks one) or the resampler's guidance_scale.",
+            UserWarning, stacklevel=3)
+    return guidance
+
+
 @dataclass
 class ScaleSelection:
     """Result of :func:`select_guidance_scale`.
@@ -158,9 +232,9 @@ class ScaleSelection:
         Largest scale meeting the rule (0.0 when none does).
     table : list of dict
         Per scale: ``scale``, ``p_class`` (mean probability of the intended
-        class), ``ratio`` (``p_class`` over the unguided value) and
-        ``signal`` (mean longtail score, when the model has
-        ``longtail_score``).
+        class), ``ratio`` (``p_class`` over the unguided value), ``signal``
+        (mean longtail score, when the model has ``longtail_score``) and
+        ``accepted`` (whether the scale meets the rule).
     unguided : dict
         The same numbers for scale 0.
     """
@@ -196,9 +270,11 @@ def select_guidance_scale(
     For each scale, rows are generated with ``LongtailGuidance(model, signal,
     scale, jacobian)`` and the model's mean probability of each row's
     intended class is compared with the unguided value.  The chosen scale is
-    the largest one whose probability is below the unguided value but at
-    least ``target_ratio`` times it (guided rows harder for the model, yet
-    still of their class).
+    the largest one meeting both halves of the paper's in-distribution rule
+    (Longtail Guidance, section 3.1): the probability is below the unguided
+    value but at least ``target_ratio`` times it (still of their class), and
+    the longtail signal is above its unguided value (harder for the model;
+    checked when the model has ``longtail_score``).
 
     Parameters
     ----------
@@ -273,7 +349,9 @@ def select_guidance_scale(
         row["scale"] = s
         row["ratio"] = row["p_class"] / unguided["p_class"] if unguided["p_class"] > 0 else 0.0
         table.append(row)
-        if target_ratio <= row["ratio"] < 1.0:
+        harder = "signal" not in row or row["signal"] > unguided["signal"]
+        row["accepted"] = bool(target_ratio <= row["ratio"] < 1.0 and harder)
+        if row["accepted"]:
             chosen = s
         elif row["ratio"] < target_ratio:
             break  # larger scales move rows further from their class: stop searching
@@ -284,8 +362,8 @@ def refit_sampler(resampler, X, y):
     """``sample_fn`` for :func:`select_guidance_scale` from a diffusion resampler.
 
     Each call clones ``resampler`` (keeping its ``random_state``, so training
-    is identical), sets ``guidance`` / ``guidance_scale`` (and
-    ``guidance_jacobian`` when the resampler has it) and returns the
+    is identical), sets ``guidance`` (the object's own scale and Jacobian
+    choice apply; ``guidance_scale`` is reset to None) and returns the
     synthetic rows of ``fit_resample(X, y)`` with their labels.  This uses only
     the public resampler API; it retrains the diffusion model on every call.
 
@@ -305,11 +383,8 @@ def refit_sampler(resampler, X, y):
         raise TypeError(f"{type(resampler).__name__} has no `guidance` parameter.")
 
     def sample_fn(guidance):
-        est = clone(resampler)
-        new = {"guidance": guidance, "guidance_scale": 0.0 if guidance is None else guidance.scale}
-        if "guidance_jacobian" in params and guidance is not None:
-            new["guidance_jacobian"] = guidance.jacobian
-        est.set_params(**new)
+        # the guidance object carries its scale and Jacobian choice
+        est = clone(resampler).set_params(guidance=guidance, guidance_scale=None)
         X_res, y_res = est.fit_resample(X, y)
         mask = np.asarray(est.is_synthetic_)
         return np.asarray(X_res)[mask], np.asarray(y_res)[mask]

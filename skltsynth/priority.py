@@ -26,9 +26,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from ._random import draw_seed
-from .targets import priority_allocation
 
-__all__ = ["bin_errors", "priority_counts"]
+__all__ = ["bin_errors"]
 
 def bin_errors(X, y, groups, n_groups=None, cv=3, metric="mae", alpha=None, random_state=None):
     """Out-of-fold error of a quick ridge regression, averaged per bin.
@@ -93,34 +92,3 @@ def bin_errors(X, y, groups, n_groups=None, cv=3, metric="mae", alpha=None, rand
     counts = np.bincount(groups, minlength=n_groups)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(counts > 0, total / np.maximum(counts, 1), np.nan)
-
-
-def priority_counts(counts, errors, total, lam=0.9):
-    """Rows to synthesise per bin: :func:`~skltsynth.targets.priority_allocation`.
-
-    Bins without real rows and whose neighbours have none either get nothing.
-
-    Parameters
-    ----------
-    counts : array-like of shape (n_bins,)
-        Real rows per bin.
-    errors : array-like of shape (n_bins,)
-        Per-bin error (see :func:`bin_errors`); ignored when ``lam == 0``.
-    total : int
-        Rows to allocate.
-    lam : float, default=0.9
-        Weight of the error term; 0 = purely count-based (rarity).
-
-    Returns
-    -------
-    n_new : ndarray of shape (n_bins,), dtype int64
-
-    Examples
-    --------
-    >>> from skltsynth.priority import priority_counts
-    >>> priority_counts([100, 10, 10], [0.1, 0.2, 0.9], 100, lam=0.0).tolist()
-    [0, 50, 50]
-    """
-    counts = np.asarray(counts, dtype=np.float64)
-    errors = np.zeros_like(counts) if lam == 0 else np.asarray(errors, dtype=np.float64)
-    return priority_allocation(counts, errors, int(total), lam=float(lam))

@@ -34,6 +34,7 @@ __all__ = [
     "ResamplingPlan",
     "assign_bins",
     "bin_edges",
+    "draw_seed_rows",
     "flat_allocation",
     "largest_remainder",
     "lds_kernel_window",
@@ -578,6 +579,42 @@ class ResamplingPlan:
                 found = np.concatenate(members[lo:hi])
             pools[g] = found
         return pools
+
+
+def draw_seed_rows(groups, pools, rng):
+    """A random seed row from its group's pool for every row to generate.
+
+    Parameters
+    ----------
+    groups : ndarray of shape (m,)
+        Group index of every row to generate.
+    pools : dict of int to ndarray
+        Group index -> candidate row indices (:meth:`ResamplingPlan.seed_pool`).
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    seeds : ndarray of shape (m,), dtype int64
+        Indices into the rows the pools index.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skltsynth.targets import draw_seed_rows
+    >>> seeds = draw_seed_rows(np.array([0, 0, 1]), {0: np.array([4, 5]), 1: np.array([9])},
+    ...                        np.random.default_rng(0))
+    >>> bool(set(seeds[:2]) <= {4, 5}), int(seeds[2])
+    (True, 9)
+    """
+    groups = np.asarray(groups, dtype=np.int64)
+    seeds = np.empty(groups.size, dtype=np.int64)
+    for g in np.unique(groups):
+        where = groups == g
+        pool = pools.get(int(g))
+        if pool is None or len(pool) == 0:
+            raise ValueError(f"group {int(g)} has no rows to draw seeds from.")
+        seeds[where] = np.asarray(pool)[rng.integers(0, len(pool), size=int(where.sum()))]
+    return seeds
 
 
 def _class_plan(y, sampling_strategy):

@@ -3,6 +3,7 @@
 import numpy as np
 
 from skltsynth.base import BaseEmbeddingResampler, SyntheticRows
+from skltsynth.targets import draw_seed_rows
 
 
 class JitterResampler(BaseEmbeddingResampler):
@@ -35,10 +36,6 @@ class JitterResampler(BaseEmbeddingResampler):
 
     def _generate(self, X, y, plan):
         groups = plan.new_groups()
-        pools = plan.seed_pool()
-        seeds = np.empty(len(groups), dtype=np.int64)
-        for g, pool in pools.items():
-            where = groups == g
-            seeds[where] = self._rng.choice(pool, size=int(where.sum()))
+        seeds = draw_seed_rows(groups, plan.seed_pool(), self._rng)
         noise = self._rng.standard_normal((len(groups), X.shape[1])) * self.scale
         return SyntheticRows(X[seeds] + noise, plan.synthetic_targets(groups, self._rng), None)

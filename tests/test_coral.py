@@ -29,7 +29,7 @@ def test_contrastive_weight_raises_bottleneck_silhouette():
     for w in (0.0, 0.5):
         res = MemoryDDPMResampler(random_state=0, contrastive_weight=w, **SETTINGS)
         res.fit_resample(X, y)
-        fd = res.diffusion_
+        fd = res.engine_
         assert (fd.projection_head_ is not None) == (w > 0)
         Xt = torch.as_tensor(X, dtype=torch.float32)
         sil[w] = (_silhouette(fd.embed(Xt, project=False), y), _silhouette(fd.embed(Xt), y))

@@ -16,6 +16,7 @@ def _single_thread():
 
 
 from skltsynth.diffusion import DiffusionConfig, FeatureDiffusion
+from skltsynth.guidance import LongtailGuidance
 
 SMALL = dict(hidden_dim=64, n_layers=2, train_steps=400, batch_size=128, warmup_steps=20,
              early_stopping=False, sampling_steps=20)
@@ -111,8 +112,8 @@ def test_guidance_increases_signal(fitted, jacobian):
         return x0[:, 0]
 
     base = fd.sample(c, generator=torch.Generator().manual_seed(6))
-    guided = fd.sample(c, generator=torch.Generator().manual_seed(6), guidance=signal,
-                       guidance_scale=2.0, guidance_jacobian=jacobian)
+    guided = fd.sample(c, generator=torch.Generator().manual_seed(6),
+                       guidance=LongtailGuidance(signal, scale=2.0, jacobian=jacobian))
     shift = float(guided[:, 0].mean() - base[:, 0].mean())
     assert shift > 0.02, shift  # real class spread along x0 is ~0.05, gap 0.4
     assert shift < 1.0  # bounded: no blow-up at the first (t = T - 1) step
@@ -203,6 +204,8 @@ def test_input_errors(fitted):
     with pytest.raises(ValueError, match="NaN"):
         FeatureDiffusion(cond_type="none").fit(torch.full((4, 2), float("nan")),
                                                generator=torch.Generator())
-    with pytest.raises(ValueError, match="one scalar per row"):
-        fd.sample(torch.tensor([0, 1]), generator=torch.Generator(), guidance=lambda x0, c: x0,
-                  guidance_scale=1.0)
+    with pytest.raises(ValueError, match="shape \\(n,\\)"):
+        fd.sample(torch.tensor([0, 1]), generator=torch.Generator(),
+                  guidance=LongtailGuidance(lambda x0, c: x0))
+    with pytest.raises(TypeError, match="scale"):  # the engine takes guidance objects only
+        fd.sample(torch.tensor([0, 1]), generator=torch.Generator(), guidance=lambda x0, c: x0[:, 0])

@@ -33,8 +33,7 @@ def problem():
 
 
 def _sample(fd, cond, guidance):
-    kwargs = {} if guidance is None else guidance.sample_kwargs()
-    return fd.sample(cond, generator=torch.Generator().manual_seed(1), **kwargs).numpy()
+    return fd.sample(cond, generator=torch.Generator().manual_seed(1), guidance=guidance).numpy()
 
 
 def _p_class(clf, X, cond):
@@ -64,7 +63,6 @@ def test_guidance_callable_and_protocols(problem):
     np.testing.assert_allclose(out.detach().numpy(), clf.longtail_score(X[:5], "energy"), rtol=1e-4)
     (grad,) = torch.autograd.grad(out.sum(), x)
     assert grad.abs().sum() > 0
-    assert g.signal_fn is g and g.sample_kwargs()["guidance_scale"] == 2.0
     assert g.with_scale(7.0).scale == 7.0 and g.scale == 2.0
     assert next(clf.module_.parameters()).dtype == torch.float32  # estimator untouched
     plain = LongtailGuidance(lambda t: -t[:, 0], scale=1.0)
@@ -106,6 +104,8 @@ def test_select_guidance_scale_in_distribution_rule(problem):
     assert all(r < 0.5 or r >= 1.0 for s, r in ratios.items() if s > sel.scale)
     assert ratios[20.0] < ratios[0.5]
     assert sel.unguided["p_class"] > 0.8
+    chosen = next(row for row in sel.table if row["scale"] == sel.scale)
+    assert chosen["accepted"] and chosen["signal"] > sel.unguided["signal"]
     with pytest.raises(ValueError, match="target_ratio"):
         select_guidance_scale(sample_fn, clf, target_ratio=1.5)
 
@@ -115,3 +115,32 @@ def test_refit_sampler_needs_guidance_parameter():
 
     with pytest.raises(TypeError, match="guidance"):
         refit_sampler(JitterResampler(), np.zeros((4, 2)), np.array([0, 0, 1, 1]))
+
+
+class _FakeModel:
+    """P(class) falls with the scale while the longtail signal falls too."""
+
+    classes_ = np.array([0, 1])
+
+    def predict_proba(self, X):
+        p = np.clip(X[:, 0], 0.0, 1.0)
+        return np.column_stack([1 - p, p])
+
+    def longtail_score(self, X, signal="epistemic"):
+        return X[:, 0]
+
+    def torch_signal(self, signal):
+        return lambda x: x[:, 0]
+
+
+def test_select_guidance_scale_needs_the_signal_to_rise():
+    X = np.full((10, 1), 0.9)
+    y = np.ones(10, dtype=int)
+
+    def sample_fn(guidance):  # larger scale: lower P(class) but also a lower signal
+        s = 0.0 if guidance is None else guidance.scale
+        return X / (1.0 + 0.1 * s), y
+
+    sel = select_guidance_scale(sample_fn, _FakeModel(), signal="entropy", scales=(0.5, 1.0, 2.0))
+    assert sel.scale == 0.0  # P(class) is in range, but the rows are not harder
+    assert all(0.5 <= row["ratio"] < 1.0 and not row["accepted"] for row in sel.table)

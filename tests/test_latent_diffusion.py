@@ -130,16 +130,12 @@ def test_reproducible_and_seed_sensitive():
     assert not np.array_equal(a, c)
 
 
-def test_guidance_callable_and_signal_fn_object():
+def test_guidance_callable_is_wrapped_and_bad_guidance_refused():
     X, y = _regression()
-
-    class Signal:
-        def signal_fn(self, x0, cond):
-            return x0[:, 1]
-
     kw = dict(synthetic_ratio=0.3, gate_quantile=None, random_state=0, **TINY)
     plain = LatentDiffusionResampler(**kw).fit_resample(X, y)[0][X.shape[0]:]
-    pushed = LatentDiffusionResampler(guidance=Signal(), guidance_scale=5.0, **kw)
+    # a plain callable signal is wrapped into LongtailGuidance (scale 1 unless overridden)
+    pushed = LatentDiffusionResampler(guidance=lambda x0, cond: x0[:, 1], guidance_scale=5.0, **kw)
     pushed = pushed.fit_resample(X, y)[0][X.shape[0]:]
     assert pushed[:, 1].mean() > plain[:, 1].mean()
     with pytest.raises(TypeError, match="guidance"):

@@ -38,7 +38,7 @@ def test_counts_and_weights():
     gamma_ratio = w[n:][syn_y == 2].max() / w[n:][syn_y == 1].max()
     assert gamma_ratio > 1.2
     assert res.confidence_.shape == (62,)
-    assert res.diffusion_classes_.tolist() == [0, 1, 2]
+    assert res.condition_values_.tolist() == [0, 1, 2]
 
 
 @pytest.mark.parametrize("confidence", ["entropy", None])
@@ -84,7 +84,7 @@ def test_partial_fit_streams_bounded_memory_then_fit_resample():
     X_res, y_res = res.fit_resample(X[:46], y[:46])  # classes 0 and 1 only
     assert len(res.stream_memory_) == n_before  # the streamed bank is not changed
     assert len(res.memory_) <= 8 * 3
-    assert res.diffusion_classes_.tolist() == [0, 1, 2]  # class 2 known from the stream
+    assert res.condition_values_.tolist() == [0, 1, 2]  # class 2 known from the stream
     assert np.array_equal(np.bincount(y_res), [40, 40])
     with pytest.raises(ValueError, match="features"):
         res.partial_fit(X[:, :-1], y)
@@ -131,7 +131,7 @@ def test_pipeline_pandas_float32_pickle():
     assert np.array_equal(model.estimator_.classes_, [0, 1, 2])
     assert np.all(model.sample_weight_[len(y):] < 1.0 + 1e-12)
     restored = pickle.loads(pickle.dumps(res))
-    assert str(next(restored.diffusion_.model_.parameters()).device) == "cpu"
+    assert str(next(restored.engine_.model_.parameters()).device) == "cpu"
     assert np.array_equal(restored.sample_weight_, res.sample_weight_)
 
 

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from skltsynth.priority import bin_errors, priority_counts
+from skltsynth.priority import bin_errors
+from skltsynth.targets import priority_allocation
 
 
 def _data(seed=0):
@@ -30,12 +31,12 @@ def test_mse_metric_is_larger_spread():
     assert np.all(mse[np.isfinite(mse)] >= 0) and not np.allclose(mae, mse)
 
 
-def test_priority_counts_lambda():
+def test_priority_allocation_lambda():
     counts = np.array([200, 50, 10, 10])
     errors = np.array([0.1, 0.1, 0.2, 0.9])
-    flat = priority_counts(counts, errors, 100, lam=0.0)
+    flat = priority_allocation(counts, errors, 100, lam=0.0)
     assert flat.sum() == 100 and flat[2] == flat[3]
-    tilted = priority_counts(counts, errors, 100, lam=0.9)
+    tilted = priority_allocation(counts, errors, 100, lam=0.9)
     assert tilted.sum() == 100 and tilted[3] > flat[3]
 
 

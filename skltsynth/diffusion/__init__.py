@@ -17,8 +17,9 @@ Estimators use only the facade :class:`FeatureDiffusion` and its
     fd = FeatureDiffusion(cfg).fit(X, y, sample_weight=w, generator=g, device="cpu")
     new = fd.sample(torch.tensor([1] * 100), generator=g)          # (100, 16), original units
     near = fd.sample(y[:10], x_start=X[:10], strength=0.5, generator=g)   # SDEdit
-    guided = fd.sample(y[:10], generator=g, guidance=lambda x0, c: -x0[:, 0],
-                       guidance_scale=0.5)                            # increase -x[:, 0]
+    from skltsynth import LongtailGuidance      # the one guidance object
+    guided = fd.sample(y[:10], generator=g,                           # increase -x[:, 0]
+                       guidance=LongtailGuidance(lambda x0: -x0[:, 0], scale=0.5))
     fd.to_cpu_state()                           # before pickling (GPU -> CPU)
 
 Regression: ``cond_type="continuous"`` and pass target values or bin centres as
@@ -26,7 +27,7 @@ Regression: ``cond_type="continuous"`` and pass target values or bin centres as
 ``labels_for_contrastive=`` class or bin index per row.
 
 Modules: :mod:`.schedules` (cosine/linear schedules, ``NoiseScheduler`` with
-``add_noise`` / ``target`` / ``split`` / ``loss_weight`` / ``step``),
+``add_noise`` / ``target`` / ``split`` / ``loss_weight`` / ``step_from_estimates``),
 :mod:`.standardise`, :mod:`.denoiser` (residual MLP), :mod:`.contrastive`
 (CORAL), :mod:`.training` (the one training loop), :mod:`.sampling`
 (batched DDIM/DDPM, CFG, SDEdit, signal guidance), :mod:`.config`,

@@ -5,14 +5,11 @@ the public ones (``train_steps``, ``batch_size``, ``learning_rate``,
 ``hidden_dim``, ``n_layers``, ``sampling_steps`` ...) under the same names and
 build a config with :func:`dataclasses.replace` or keyword arguments.
 
-The defaults (hidden 512, 3 residual blocks, 1,500 steps of batch 256, 50
-DDIM steps) were chosen for CPU speed: ``benchmarks/bench_diffusion_speed.py``
-on a 5,000 x 1,536 regression set used 0.090 s of CPU time per training step
-and 24.5 s of CPU time to draw 5,000 rows with one thread, i.e. about 160 s
-single-threaded and an estimated ~90-100 s wall on two idle cores (the shared
-benchmark machine was too loaded to time the wall clock directly).  Early
-stopping on a loss plateau can end training sooner.  On a GPU the same
-defaults take seconds.
+The defaults (hidden 512, 3 residual blocks, at most 1,000 steps of batch
+256, 25 DDIM steps) are the diffusion resamplers' defaults too: they take
+their signature defaults from this class (one definition).  Early stopping on
+a loss plateau can end training sooner.  Measured cost is reported by the
+benchmarks (``benchmarks/``), not stated here.
 """
 
 from __future__ import annotations
@@ -52,7 +49,7 @@ class DiffusionConfig:
     prediction_type : {"v", "epsilon", "x0"}, default="v"
     min_snr_gamma : float or None, default=5.0
         Min-SNR loss weighting; None = unweighted MSE on the target.
-    train_steps : int, default=1500
+    train_steps : int, default=1000
         Maximum number of optimisation steps (early stopping may end sooner).
     batch_size : int, default=256
     learning_rate : float, default=1e-3
@@ -83,7 +80,7 @@ class DiffusionConfig:
     early_stopping_min_delta : float, default=5e-3
     loss_smoothing : float, default=0.98
         EMA factor of the smoothed training loss.
-    sampling_steps : int, default=50
+    sampling_steps : int, default=25
         DDIM steps at generation.
     eta : float, default=0.0
         DDIM stochasticity (0 deterministic, 1 DDPM-like).
@@ -109,7 +106,7 @@ class DiffusionConfig:
     schedule: str = "cosine"
     prediction_type: str = "v"
     min_snr_gamma: float | None = 5.0
-    train_steps: int = 1500
+    train_steps: int = 1000
     batch_size: int = 256
     learning_rate: float = 1e-3
     weight_decay: float = 1e-4
@@ -126,7 +123,7 @@ class DiffusionConfig:
     early_stopping_patience: int = 400
     early_stopping_min_delta: float = 5e-3
     loss_smoothing: float = 0.98
-    sampling_steps: int = 50
+    sampling_steps: int = 25
     eta: float = 0.0
     cfg_scale: float = 1.0
     sample_batch_size: int = 4096

@@ -207,8 +207,8 @@ class FeatureDiffusion:
 
     # ------------------------------------------------------------------- sample
     def sample(self, cond=None, n=None, *, generator, strength=1.0, x_start=None, guidance=None,
-               guidance_scale=0.0, guidance_jacobian=True, cfg_scale=None, sampling_steps=None,
-               eta=None, batch_size=None, return_x0=False, verbose=False):
+               cfg_scale=None, sampling_steps=None, eta=None, batch_size=None, return_x0=False,
+               verbose=False):
         """Generate rows in original feature units.
 
         Parameters
@@ -224,14 +224,12 @@ class FeatureDiffusion:
             ``x_start`` noised to that level (1 = from pure noise).
         x_start : torch.Tensor of shape (m, d), optional
             Start rows in original units (e.g. real rows of the same class).
-        guidance : callable, optional
-            ``guidance(x0_hat, cond) -> (m,)`` scalar per row to *increase*;
-            ``x0_hat`` is the current clean-row estimate in original units
-            (differentiable), ``cond`` the caller's ``cond`` chunk (or None).
-        guidance_scale : float, default=0.0
-        guidance_jacobian : bool, default=True
-            Exact gradient through the network, or the cheap ``alpha_t *
-            grad_x0`` approximation.
+        guidance : guidance object, optional
+            A callable ``guidance(x0_hat, cond) -> (m,)`` scalar per row to
+            *increase*, with attributes ``scale`` and ``jacobian``
+            (:class:`skltsynth.LongtailGuidance`); ``x0_hat`` is the current
+            clean-row estimate in original units (differentiable), ``cond``
+            the caller's ``cond`` chunk (or None).
         cfg_scale, sampling_steps, eta, batch_size : optional
             Override ``config.cfg_scale`` / ``sampling_steps`` / ``eta`` /
             ``sample_batch_size``.
@@ -260,33 +258,22 @@ class FeatureDiffusion:
         if n is not None and int(n) != m:
             raise ValueError(f"n={n} disagrees with the {m} rows of cond/x_start.")
         cond_user, model_cond = self._prepare_cond(cond, m, fitting=False)
-        z_start = None
         if x_start is not None:
-            xs = _as_float_tensor(x_start, "x_start")
-            if xs.shape[1] != self.n_features_:
-                raise ValueError(f"x_start has {xs.shape[1]} features, the model "
+            x_start = _as_float_tensor(x_start, "x_start")
+            if x_start.shape[1] != self.n_features_:
+                raise ValueError(f"x_start has {x_start.shape[1]} features, the model "
                                  f"{self.n_features_}.")
-            z_start = xs  # standardised chunk by chunk inside sample_rows
         progress = (lambda it: tqdm(it, desc="diffusion sample", leave=False)) if verbose else None
-        out = sample_rows(
-            self.model_, self.scheduler_, self.n_features_, n=m,
+        return sample_rows(
+            self.model_, self.scheduler_, self.standardiser_, n=m,
             cond=None if cond_user is None else cond_user.to(self.device_),
             model_cond=None if model_cond is None else model_cond.to(self.device_),
+            x_start=x_start, strength=strength, guidance=guidance,
             sampling_steps=cfg.sampling_steps if sampling_steps is None else sampling_steps,
             eta=cfg.eta if eta is None else eta,
             cfg_scale=cfg.cfg_scale if cfg_scale is None else cfg_scale,
-            strength=strength, x_start=z_start, guidance=guidance,
-            guidance_scale=guidance_scale, guidance_jacobian=guidance_jacobian,
-            to_original=self.standardiser_.inverse_transform,
             batch_size=cfg.sample_batch_size if batch_size is None else batch_size,
-            generator=generator, device=self.device_, return_x0=return_x0, progress=progress,
-            start_transform=self.standardiser_.transform,
-            finish=None if return_x0 else self.standardiser_.inverse_transform)
-        if return_x0:
-            rows, traj = out
-            return self.standardiser_.inverse_transform(rows), \
-                self.standardiser_.inverse_transform(traj)
-        return out
+            generator=generator, return_x0=return_x0, progress=progress)
 
     # ---------------------------------------------------------------- diagnostics
     @torch.no_grad()

@@ -9,22 +9,23 @@ memory).  Per step, for a chunk ``x_t`` at timestep ``t``:
 2. with a guidance signal ``f`` (a callable of the x0 estimate *in original
    feature units* and the caller's condition, returning one scalar per row to
    increase), ``g = d sum f(destandardise(x0_hat)) / d x_t`` -- through the
-   network Jacobian (``guidance_jacobian=True``) or a cheap approximation
+   network Jacobian (``guidance.jacobian`` true) or a cheap approximation
    without it (below) -- and
-   ``eps_hat <- eps_hat - guidance_scale * sigma_t * g``,
-   ``x0_hat <- (x_t - sigma_t eps_hat) / alpha_t`` (ALGORITHMS.md section 6);
+   ``eps_hat <- eps_hat - guidance.scale * sigma_t * g``,
+   ``x0_hat <- (x_t - sigma_t eps_hat) / alpha_t`` (Longtail Guidance, eq. 11:
+   the signal of the decoded clean estimate, here the de-standardised x0);
    the de-standardisation happens inside the autograd graph, so the gradient
    accounts for the feature scales;
 3. the DDIM update ``t -> t'`` (``eta`` = 0 deterministic, 1 ancestral).
 
-Cheap variant (``guidance_jacobian=False``): ``g = alpha_t * d f / d x0_hat``.
+Cheap variant (``guidance.jacobian`` false, the default): ``g = alpha_t * d f / d x0_hat``.
 This is the exact Tweedie Jacobian ``d x0_hat / d x_t = alpha_t I`` for
 standardised (unit-variance, Gaussian) features; it agrees with the
-``grad / alpha_t`` rule of ALGORITHMS.md section 6 to first order at low noise
+``grad / alpha_t`` rule of the x0-space derivation to first order at low noise
 (``alpha_t ~ 1``) but stays bounded at high noise, where ``1 / alpha_t``
 (~2e4 at ``t = T - 1`` of the cosine schedule) would make the re-derived
 ``x0_hat`` explode.  The resulting shift of the x0 estimate is
-``guidance_scale * sigma_t^2 * d f / d x0_hat``: full strength at high noise,
+``guidance.scale * sigma_t^2 * d f / d x0_hat``: full strength at high noise,
 fading to zero as the chain ends.
 
 Where the exact gradient is used: the re-derived ``x0_hat`` divides the
@@ -34,13 +35,12 @@ sigma_t^2``, i.e. tiny) is amplified by ``1 / alpha_t``.  On a small trained
 model the exact shift of the x0 estimate was thousands of units at
 ``t = T - 1`` (``alpha ~ 5e-5``) and pointed *against* the signal at every step
 with SNR < ~1, while agreeing with the cheap shift in direction for SNR > 1.
-So ``guidance_jacobian=True`` differentiates through the network on steps
+So ``guidance.jacobian=True`` differentiates through the network on steps
 with ``SNR_t >= JACOBIAN_MIN_SNR`` (1.0, the second half of a cosine chain)
 and uses the cheap gradient on the noisier steps.
 
-SDEdit (``strength < 1``): the start rows ``x_start`` (standardised, or
-standardised chunk by chunk through ``start_transform``) are noised to the
-first kept timestep and only the last ``strength`` fraction of the chain is
+SDEdit (``strength < 1``): the start rows ``x_start`` (original units,
+standardised chunk by chunk) are noised to the first kept timestep and only the last ``strength`` fraction of the chain is
 run.
 """
 
@@ -115,65 +115,69 @@ def _check_signal(signal, n):
     return signal.sum()
 
 
-def sample_rows(model, scheduler, n_features, *, n=None, cond=None, model_cond=None,
-                sampling_steps=50, eta=0.0, cfg_scale=1.0, strength=1.0, x_start=None,
-                guidance=None, guidance_scale=0.0, guidance_jacobian=True,
-                to_original=None, batch_size=4096, generator=None, device="cpu",
-                return_x0=False, progress=None, start_transform=None, finish=None):
-    """Draw rows from a trained denoiser (in the *standardised* space).
+def _check_guidance(guidance):
+    """The engine's guidance contract: a callable with ``scale`` and ``jacobian``."""
+    if guidance is None:
+        return None
+    if not callable(guidance) or not hasattr(guidance, "scale") or not hasattr(guidance,
+                                                                               "jacobian"):
+        raise TypeError(
+            "guidance must be None or a guidance object: callable (x0_hat, cond) -> (n,) "
+            "with attributes `scale` and `jacobian` (skltsynth.LongtailGuidance wraps a "
+            f"plain signal); got {type(guidance).__name__}.")
+    return guidance
+
+
+def sample_rows(model, scheduler, standardiser, *, n, cond=None, model_cond=None,
+                x_start=None, strength=1.0, guidance=None, sampling_steps=50, eta=0.0,
+                cfg_scale=1.0, batch_size=4096, generator, return_x0=False, progress=None):
+    """Draw rows from a trained denoiser, in original feature units.
 
     Parameters
     ----------
     model : torch.nn.Module
-        Denoiser called as ``model(x_t, t, cond, drop_mask=None)``.
+        Denoiser called as ``model(z_t, t, cond, drop_mask=None)`` on
+        standardised rows ``z``.
     scheduler : NoiseScheduler
-    n_features : int
-    n : int, optional
-        Number of rows (needed when ``cond`` is None and ``x_start`` is None).
+    standardiser : Standardiser
+        The fitted map between original units (``inverse_transform``) and the
+        model's standardised space (``transform``); both are differentiable,
+        so guidance gradients account for the feature scales.
+    n : int
+        Number of rows.
     cond : torch.Tensor of shape (n,), optional
         The caller's condition per row, passed unchanged to ``guidance``.
     model_cond : torch.Tensor of shape (n,), optional
         The condition as the network sees it (e.g. standardised continuous
         values); defaults to ``cond``.
+    x_start : torch.Tensor of shape (n, d), optional
+        SDEdit start rows in original units, required when ``strength < 1``
+        (standardised chunk by chunk, so no standardised copy is held).
+    strength : float in (0, 1], default=1.0
+        Fraction of the chain to run, starting from ``x_start``.
+    guidance : guidance object, optional
+        A callable ``guidance(x0_hat, cond) -> (n,)`` of the clean-row
+        estimate in original units, with attributes ``scale`` (float) and
+        ``jacobian`` (bool): see the module docstring.
+        :class:`skltsynth.LongtailGuidance` is the one implementation.
     sampling_steps : int, default=50
     eta : float, default=0.0
     cfg_scale : float, default=1.0
         Classifier-free guidance scale; 1 = conditional only, 0 = unconditional.
-    strength : float in (0, 1], default=1.0
-        Fraction of the chain to run (SDEdit) starting from ``x_start``.
-    x_start : torch.Tensor of shape (n, d), optional
-        Start rows, required when ``strength < 1``: standardised, or mapped to
-        the standardised space chunk by chunk by ``start_transform``.
-    guidance : callable, optional
-        ``guidance(x0_hat_original_units, cond) -> (n,)`` signal to increase.
-    guidance_scale : float, default=0.0
-    guidance_jacobian : bool, default=True
-        Differentiate through the network (exact) or use ``alpha_t * grad_x0``.
-    to_original : callable, optional
-        Differentiable map from standardised to original units (identity when None).
     batch_size : int, default=4096
         Rows denoised at once.  With ``eta = 0`` the output does not depend on
         it; with ``eta > 0`` the ancestral noise is drawn per chunk.
     generator : torch.Generator
         Source of the start noise and of the ancestral noise.
-    device : torch.device or str, default="cpu"
     return_x0 : bool, default=False
-        Also return the x0 estimate of every step, shape (k, n, d) (standardised).
+        Also return the x0 estimate of every step, shape (k, n, d).
     progress : callable, optional
         Wraps the iterable of chunks (e.g. tqdm).
-    start_transform : callable, optional
-        Applied to each chunk of ``x_start`` (e.g. the standardiser's
-        ``transform``), so no standardised copy of all start rows is held.
-    finish : callable, optional
-        Applied to each finished chunk before it is written into the output
-        (e.g. the standardiser's ``inverse_transform``); the rows are then in
-        its units instead of the standardised ones.
 
     Returns
     -------
-    rows : torch.Tensor of shape (n, d), float32 on ``device``: standardised,
-        or mapped by ``finish``.
-    x0_trajectory : torch.Tensor of shape (k, n, d), only if ``return_x0``.
+    rows : torch.Tensor of shape (n, d), float32 on the model's device, original units.
+    x0_trajectory : torch.Tensor of shape (k, n, d), original units, only if ``return_x0``.
 
     Notes
     -----
@@ -183,31 +187,25 @@ def sample_rows(model, scheduler, n_features, *, n=None, cond=None, model_cond=N
     so the rows do not depend on ``batch_size`` when ``eta = 0``.  Apart from
     the output, peak memory is a few chunks of ``batch_size`` rows.
     """
-    device = torch.device(device)
-    if generator is None:
+    if not isinstance(generator, torch.Generator):
         raise ValueError("sample_rows needs an explicit torch.Generator (generator=...).")
+    n_features = int(standardiser.mean_.shape[-1])
+    device = standardiser.mean_.device
     if x_start is not None:
         x_start = torch.as_tensor(x_start, dtype=torch.float32)
         if x_start.dim() != 2 or x_start.shape[1] != n_features:
             raise ValueError(f"x_start must have shape (n, {n_features}), got "
                              f"{tuple(x_start.shape)}.")
-    if n is None:
-        n = cond.shape[0] if cond is not None else (x_start.shape[0] if x_start is not None
-                                                    else None)
-    if n is None:
-        raise ValueError("Give n, cond or x_start to say how many rows to sample.")
     n = int(n)
     for name, value in (("cond", cond), ("model_cond", model_cond), ("x_start", x_start)):
         if value is not None and value.shape[0] != n:
             raise ValueError(f"{name} has {value.shape[0]} rows, expected {n}.")
     if float(strength) < 1.0 and x_start is None:
         raise ValueError("strength < 1 (SDEdit) needs x_start rows to start from.")
-    if guidance is not None and not callable(guidance):
-        raise TypeError("guidance must be None or a callable(x0_hat, cond) -> per-row signal.")
+    guidance = _check_guidance(guidance)
     model_cond = cond if model_cond is None else model_cond
-    to_original = (lambda z: z) if to_original is None else to_original
     timesteps = scheduler.timesteps(sampling_steps, strength)
-    use_guidance = guidance is not None and float(guidance_scale) != 0.0
+    use_guidance = guidance is not None and float(guidance.scale) != 0.0
     cfg_scale = float(cfg_scale)
 
     start_noise = _NoiseStream(generator, n_features, device)
@@ -225,10 +223,8 @@ def sample_rows(model, scheduler, n_features, *, n=None, cond=None, model_cond=N
         if x_start is None:
             x = noise
         else:
-            x0 = x_start[start:stop].to(device)
-            if start_transform is not None:
-                with torch.no_grad():
-                    x0 = start_transform(x0)
+            with torch.no_grad():
+                x0 = standardiser.transform(x_start[start:stop].to(device))
             x = scheduler.add_noise(x0, noise, torch.full((m,), t0, device=device))
         chunk_x0 = []
         for i, t in enumerate(timesteps.tolist()):
@@ -236,7 +232,7 @@ def sample_rows(model, scheduler, n_features, *, n=None, cond=None, model_cond=N
             if use_guidance:
                 x0_hat, eps_hat = _guided_estimates(
                     model, scheduler, x, t, c_model, c_user, cfg_scale, guidance,
-                    float(guidance_scale), guidance_jacobian, to_original)
+                    standardiser.inverse_transform)
             else:
                 with torch.no_grad():
                     out = _model_output(model, x, t, c_model, cfg_scale)
@@ -244,9 +240,10 @@ def sample_rows(model, scheduler, n_features, *, n=None, cond=None, model_cond=N
             with torch.no_grad():
                 x = scheduler.step_from_estimates(x0_hat, eps_hat, t, prev_t, eta, generator)
             if return_x0:
-                chunk_x0.append(x0_hat.detach())
+                with torch.no_grad():
+                    chunk_x0.append(standardiser.inverse_transform(x0_hat.detach()))
         with torch.no_grad():
-            result[start:stop] = x if finish is None else finish(x)
+            result[start:stop] = standardiser.inverse_transform(x)
         if return_x0:
             trajectory.append(torch.stack(chunk_x0))
     if return_x0:
@@ -256,12 +253,13 @@ def sample_rows(model, scheduler, n_features, *, n=None, cond=None, model_cond=N
     return result
 
 
-def _guided_estimates(model, scheduler, x, t, c_model, c_user, cfg_scale, guidance, scale,
-                      jacobian, to_original):
+def _guided_estimates(model, scheduler, x, t, c_model, c_user, cfg_scale, guidance,
+                      to_original):
     """``(x0_hat, eps_hat)`` after shifting eps by ``-scale * sigma_t * grad signal``."""
     alpha, sigma = scheduler.alpha_sigma(t, x)
+    scale = float(guidance.scale)
     with torch.enable_grad():
-        if jacobian and float(scheduler.snr(t)) >= JACOBIAN_MIN_SNR:
+        if bool(guidance.jacobian) and float(scheduler.snr(t)) >= JACOBIAN_MIN_SNR:
             x_in = x.detach().requires_grad_(True)
             out = _model_output(model, x_in, t, c_model, cfg_scale)
             x0_hat, eps_hat = scheduler.split(out, x_in, t)

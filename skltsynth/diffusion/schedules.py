@@ -1,4 +1,4 @@
-"""Noise schedules and a diffusers-shaped DDIM/DDPM scheduler for feature vectors.
+"""Noise schedules and the DDIM/DDPM scheduler for feature vectors.
 
 Conventions (same as diffusers): a timestep ``t`` is an integer index in
 ``[0, T - 1]``; ``alphas_cumprod[t]`` is the product of ``1 - beta_s`` for
@@ -11,6 +11,11 @@ Three prediction types are supported: ``"epsilon"`` (the noise), ``"v"``
 row).  :meth:`NoiseScheduler.split` turns any model output into the pair
 ``(x0_hat, eps_hat)``; there is no clamping of ``x0_hat`` (feature vectors are
 not images with a bounded range).
+
+One reverse-step API: ``split`` (model output -> estimates), then
+:meth:`NoiseScheduler.step_from_estimates` (estimates -> ``x_{t'}``).  It
+differs from diffusers' single ``step(model_output, t, x)`` on purpose:
+Longtail Guidance shifts the estimates between the two calls.
 """
 
 from __future__ import annotations
@@ -85,7 +90,7 @@ class NoiseScheduler:
 
     A plain, stateless object (apart from its float64 tables): the sampling
     timesteps are returned by :meth:`timesteps` and the previous timestep is
-    passed to :meth:`step` explicitly.
+    passed to :meth:`step_from_estimates` explicitly.
 
     Parameters
     ----------
@@ -240,16 +245,6 @@ class NoiseScheduler:
         alpha, sigma = self.alpha_sigma(t, x_t)
         return (x_t - sigma * eps) / alpha
 
-    def output_from(self, x0, eps, t, like=None):
-        """The model output (of this prediction type) that corresponds to ``(x0, eps)``."""
-        like = x0 if like is None else like
-        if self.prediction_type == "epsilon":
-            return eps
-        if self.prediction_type == "x0":
-            return x0
-        alpha, sigma = self.alpha_sigma(t, like)
-        return alpha * eps - sigma * x0
-
     # ---------------------------------------------------------------- sampling
     def timesteps(self, sampling_steps=50, strength=1.0):
         """Descending timestep subsequence for ``sampling_steps`` reverse steps.
@@ -296,35 +291,6 @@ class NoiseScheduler:
         if s > 0.0:
             prev = prev + s * _randn_like(x0_hat, generator)
         return prev
-
-    def step(self, model_output, t, x, prev_t=None, eta=0.0, generator=None):
-        """One reverse step, diffusers style.
-
-        Parameters
-        ----------
-        model_output : torch.Tensor of shape (n, d)
-            Denoiser output at ``(x, t)``.
-        t : int
-            Current timestep (shared by all rows).
-        x : torch.Tensor of shape (n, d)
-            Current noisy rows ``x_t``.
-        prev_t : int, optional
-            Next timestep of the chain (``-1`` = clean).  Defaults to ``t - 1``.
-        eta : float, default=0.0
-            0 = deterministic DDIM, 1 = DDPM-like ancestral noise.
-        generator : torch.Generator, optional
-            Source of the ancestral noise (required for reproducibility if eta > 0).
-
-        Returns
-        -------
-        prev : torch.Tensor
-            ``x_{prev_t}``.
-        x0_hat : torch.Tensor
-            The clean-row estimate at this step (unclamped).
-        """
-        prev_t = int(t) - 1 if prev_t is None else int(prev_t)
-        x0_hat, eps_hat = self.split(model_output, x, int(t))
-        return self.step_from_estimates(x0_hat, eps_hat, t, prev_t, eta, generator), x0_hat
 
 
 def _randn_like(x, generator=None):

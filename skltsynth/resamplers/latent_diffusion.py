@@ -14,15 +14,14 @@ import numbers
 from collections import OrderedDict
 
 import numpy as np
-import torch
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval
 
 from .._torch_utils import batches
-from ..base import BaseEmbeddingResampler, SyntheticRows
-from ..diffusion import DiffusionConfig, FeatureDiffusion
-from ..priority import bin_errors, priority_counts
+from ..base import SyntheticRows
+from ..priority import bin_errors
 from ..quality import MahalanobisGate
-from ..targets import largest_remainder
+from ..targets import largest_remainder, priority_allocation
+from ._diffusion_base import DEFAULTS, BaseDiffusionResampler, fill_diffusion_doc
 
 __all__ = ["LatentDiffusionResampler"]
 
@@ -30,22 +29,8 @@ __all__ = ["LatentDiffusionResampler"]
 _RETRY_BLOCK_ROWS = 65536
 
 
-def _guidance_fn(guidance):
-    """The ``signal(x0_hat, cond) -> (m,)`` callable behind a guidance object."""
-    if guidance is None:
-        return None
-    fn = getattr(guidance, "signal_fn", None)
-    if fn is not None and callable(fn):
-        return fn
-    if callable(guidance):
-        return guidance
-    raise TypeError(
-        "guidance must be None, a callable guidance(x0_hat, cond) -> (m,) signal to "
-        f"increase, or an object with a callable signal_fn; got {type(guidance).__name__}."
-    )
-
-
-class LatentDiffusionResampler(BaseEmbeddingResampler):
+@fill_diffusion_doc
+class LatentDiffusionResampler(BaseDiffusionResampler):
     """Over-sample embeddings with a conditional latent diffusion model (LatentDiff).
 
     Works for continuous targets (deep imbalanced regression, the method's
@@ -80,28 +65,7 @@ class LatentDiffusionResampler(BaseEmbeddingResampler):
 
     Parameters
     ----------
-    train_steps : int, default=1000
-        Maximum optimisation steps of the denoiser (the engine may stop early
-        when the loss plateaus).  With the defaults, a 5,000 x 1,536
-        regression set trains, generates and passes the gate in under two
-        minutes of single-threaded CPU time (see the STS-B-DIR benchmark).
-    sampling_steps : int, default=25
-        DDIM steps per generated row.
-    hidden_dim : int, default=512
-        Width of the residual MLP denoiser.
-    n_layers : int, default=3
-        Residual blocks of the denoiser.
-    batch_size : int, default=256
-        Training mini-batch size.
-    learning_rate : float, default=1e-3
-        Peak AdamW learning rate.
-    prediction : {"v", "epsilon", "x0"}, default="v"
-        What the network predicts (the paper uses v).
-    schedule : {"cosine", "linear"}, default="cosine"
-        Noise schedule.
-    ema : bool, default=True
-        Sample from an exponential moving average of the weights
-        (decay 0.999); ``False`` samples from the last weights.
+%(diffusion_parameters)s
     priority_lambda : float in [0, 1] or None, default=0.9
         Weight of the per-bin error in the priority allocation (regression);
         see above.
@@ -118,23 +82,6 @@ class LatentDiffusionResampler(BaseEmbeddingResampler):
         requested number of rows is always returned.  Each round costs a
         sampling pass over the rejected rows; on STS-B-DIR further rounds
         changed the test error by less than the seed-to-seed spread.
-    strength : float in (0, 1], default=1.0
-        1 = generate from pure noise; below 1 = SDEdit: start from a real row
-        of the same bin (neighbouring bins for tiny bins) or class, noised to
-        that fraction of the schedule, and denoise it under the condition.
-    guidance : callable, object with ``signal_fn``, or None, default=None
-        Signal to increase during sampling, ``signal(x0_hat, cond) -> (m,)``
-        with ``x0_hat`` the current clean estimate (original units,
-        differentiable) and ``cond`` the target (regression) or class index.
-    guidance_scale : float >= 0, default=0.0
-        Step size of ``guidance``.  With a :class:`~skltsynth.LongtailGuidance`,
-        its ``jacobian`` chooses the exact gradient through the denoiser or
-        the cheap one; a plain callable gets the exact gradient.
-    cfg_scale : float >= 0, default=1.0
-        Classifier-free guidance scale (1 = plain conditional model).
-    contrastive_weight : float >= 0, default=0.0
-        CORAL supervised-contrastive weight on the denoiser bottleneck
-        (positives = same bin/class); 0 disables it.
     sampling_strategy, target_type, n_bins, bin_width, synthetic_target, \
 device, random_state, verbose
         See :class:`skltsynth.base.BaseEmbeddingResampler`.  With
@@ -177,48 +124,35 @@ device, random_state, verbose
     """
 
     _parameter_constraints: dict = {
-        **BaseEmbeddingResampler._parameter_constraints,
-        "train_steps": [Interval(numbers.Integral, 1, None, closed="left")],
-        "sampling_steps": [Interval(numbers.Integral, 1, None, closed="left")],
-        "hidden_dim": [Interval(numbers.Integral, 1, None, closed="left")],
-        "n_layers": [Interval(numbers.Integral, 0, None, closed="left")],
-        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
-        "prediction": [StrOptions({"v", "epsilon", "x0"})],
-        "schedule": [StrOptions({"cosine", "linear"})],
-        "ema": ["boolean"],
+        **BaseDiffusionResampler._parameter_constraints,
         "priority_lambda": [Interval(numbers.Real, 0, 1, closed="both"), None],
         "synthetic_ratio": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "gate_quantile": [Interval(numbers.Real, 0, 1, closed="right"), None],
         "max_retries": [Interval(numbers.Integral, 0, None, closed="left")],
-        "strength": [Interval(numbers.Real, 0, 1, closed="right")],
-        "guidance": "no_validation",
-        "guidance_scale": [Interval(numbers.Real, 0, None, closed="left")],
-        "cfg_scale": [Interval(numbers.Real, 0, None, closed="left")],
-        "contrastive_weight": [Interval(numbers.Real, 0, None, closed="left")],
     }
 
     def __init__(
         self,
         *,
-        train_steps=1000,
-        sampling_steps=25,
-        hidden_dim=512,
-        n_layers=3,
-        batch_size=256,
-        learning_rate=1e-3,
+        train_steps=DEFAULTS.train_steps,
+        sampling_steps=DEFAULTS.sampling_steps,
+        hidden_dim=DEFAULTS.hidden_dim,
+        n_layers=DEFAULTS.n_layers,
+        batch_size=DEFAULTS.batch_size,
+        learning_rate=DEFAULTS.learning_rate,
         prediction="v",
         schedule="cosine",
         ema=True,
+        sampler="ddim",
+        strength=1.0,
+        cfg_scale=1.0,
+        contrastive_weight=0.0,
+        guidance=None,
+        guidance_scale=None,
         priority_lambda=0.9,
         synthetic_ratio=None,
         gate_quantile=0.95,
         max_retries=1,
-        strength=1.0,
-        guidance=None,
-        guidance_scale=0.0,
-        cfg_scale=1.0,
-        contrastive_weight=0.0,
         sampling_strategy="auto",
         target_type="auto",
         n_bins=None,
@@ -228,34 +162,7 @@ device, random_state, verbose
         random_state=None,
         verbose=False,
     ):
-        super().__init__(
-            sampling_strategy=sampling_strategy,
-            target_type=target_type,
-            n_bins=n_bins,
-            bin_width=bin_width,
-            synthetic_target=synthetic_target,
-            device=device,
-            random_state=random_state,
-            verbose=verbose,
-        )
-        self.train_steps = train_steps
-        self.sampling_steps = sampling_steps
-        self.hidden_dim = hidden_dim
-        self.n_layers = n_layers
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.prediction = prediction
-        self.schedule = schedule
-        self.ema = ema
-        self.priority_lambda = priority_lambda
-        self.synthetic_ratio = synthetic_ratio
-        self.gate_quantile = gate_quantile
-        self.max_retries = max_retries
-        self.strength = strength
-        self.guidance = guidance
-        self.guidance_scale = guidance_scale
-        self.cfg_scale = cfg_scale
-        self.contrastive_weight = contrastive_weight
+        self._store_params(locals())
 
     # ------------------------------------------------------------------ policy
     def _plan(self, X, y, task):
@@ -265,7 +172,6 @@ device, random_state, verbose
                 "synthetic_ratio sets the total number of synthetic rows; it cannot be "
                 "combined with an explicit dict or callable sampling_strategy."
             )
-        _guidance_fn(self.guidance)
         plan, strategy = super()._plan(X, y, task)
         self.bin_errors_ = None
         if explicit:
@@ -283,7 +189,8 @@ device, random_state, verbose
             if lam > 0:
                 errors = bin_errors(X, y, plan.groups, n_groups=n_groups, random_state=self._rng)
                 self.bin_errors_ = errors
-            n_new = priority_counts(plan.group_counts, errors, total, lam=lam)
+            n_new = priority_allocation(plan.group_counts.astype(np.float64), errors, total,
+                                        lam=lam)
         elif self.synthetic_ratio is not None:
             shares = base if base.sum() > 0 else (plan.group_counts > 0).astype(np.float64)
             n_new = largest_remainder(shares, total)
@@ -297,72 +204,29 @@ device, random_state, verbose
         return plan, strategy
 
     # ------------------------------------------------------------------ engine
-    def _engine_config(self, task, n_groups):
-        return DiffusionConfig(
-            cond_type="class" if task == "classification" else "continuous",
-            n_classes=n_groups if task == "classification" else None,
-            hidden_dim=self.hidden_dim,
-            n_layers=self.n_layers,
-            schedule=self.schedule,
-            prediction_type=self.prediction,
-            train_steps=self.train_steps,
-            batch_size=self.batch_size,
-            learning_rate=self.learning_rate,
-            warmup_steps=min(DiffusionConfig.warmup_steps, max(1, self.train_steps // 10)),
-            ema_decay=DiffusionConfig.ema_decay if self.ema else 0.0,
-            contrastive_weight=float(self.contrastive_weight),
-            sampling_steps=self.sampling_steps,
-            cfg_scale=float(self.cfg_scale),
-        )
-
-    def _fit_engine(self, X, y, plan):
-        task = plan.task
-        counts = plan.group_counts[plan.groups].astype(np.float64)
-        if task == "classification":
-            cond = torch.as_tensor(plan.groups, dtype=torch.long)
-            weight = 1.0 / counts  # class-balanced mini-batches
-        else:
-            cond = torch.tensor(np.asarray(y, dtype=np.float64))
-            weight = 1.0 / np.sqrt(counts)  # tilt batches towards rare bins
-        engine = FeatureDiffusion(self._engine_config(task, plan.n_groups))
-        engine.fit(
-            torch.tensor(np.asarray(X, dtype=np.float32)),
-            cond,
-            sample_weight=torch.as_tensor(weight),
-            labels_for_contrastive=torch.as_tensor(plan.groups, dtype=torch.long),
-            generator=self._torch_generator(),
-            device=self.device_,
-            verbose=bool(self.verbose),
-        )
-        return engine
+    def _cond(self, plan, groups, targets):
+        """Condition of rows: class index (classes) or target value (regression)."""
+        return groups if plan.task == "classification" else np.asarray(targets, np.float64)
 
     def _draw(self, engine, X, plan, groups, targets, pools, generator):
         """One batch of candidates for the given groups/targets."""
-        if plan.task == "classification":
-            cond = torch.as_tensor(groups, dtype=torch.long)
-        else:
-            cond = torch.as_tensor(np.asarray(targets, dtype=np.float64))
-        x_start = None
-        if self.strength < 1.0:
-            seeds = np.empty(len(groups), dtype=np.int64)
-            for g in np.unique(groups):
-                where = groups == g
-                seeds[where] = self._rng.choice(pools[g], size=int(where.sum()))
-            x_start = torch.tensor(np.asarray(X[seeds], dtype=np.float32))
-        rows = engine.sample(
-            cond,
-            generator=generator,
-            strength=float(self.strength),
-            x_start=x_start,
-            guidance=_guidance_fn(self.guidance),
-            guidance_scale=float(self.guidance_scale),
-            guidance_jacobian=bool(getattr(self.guidance, "jacobian", True)),
-            verbose=bool(self.verbose),
-        )
-        return rows.detach().to("cpu").numpy().astype(X.dtype, copy=False)
+        return self._sample(
+            engine, self._cond(plan, groups, targets), cond_type=self._cond_type(plan),
+            x_start=self._start_rows(X, groups, pools), generator=generator, dtype=X.dtype)
+
+    @staticmethod
+    def _cond_type(plan):
+        return "class" if plan.task == "classification" else "continuous"
 
     def _generate(self, X, y, plan):
-        engine = self._fit_engine(X, y, plan)
+        counts = plan.group_counts[plan.groups].astype(np.float64)
+        classes = plan.task == "classification"
+        engine = self._fit_engine(
+            X, plan.groups if classes else y, cond_type=self._cond_type(plan),
+            n_classes=plan.n_groups if classes else None,
+            # class-balanced mini-batches; for bins, tilted towards rare bins
+            batch_weight=1.0 / counts if classes else 1.0 / np.sqrt(counts),
+            labels=plan.groups)
         groups = plan.new_groups()
         targets = plan.synthetic_targets(groups, self._rng)
         pools = plan.seed_pool(min_rows=2) if self.strength < 1.0 else None
@@ -370,10 +234,8 @@ device, random_state, verbose
         X_new = self._draw(engine, X, plan, groups, targets, pools, generator)
         self.rejection_rate_ = 0.0
         if self.gate_quantile is not None:
-            gate = MahalanobisGate(
-                quantile=float(self.gate_quantile),
-                random_state=int(self._rng.integers(0, 2**31 - 1)),
-            ).fit(X, plan.groups, n_groups=plan.n_groups, ordered=plan.task == "regression")
+            gate = MahalanobisGate(quantile=float(self.gate_quantile), random_state=self._rng).fit(
+                X, plan.groups, n_groups=plan.n_groups, ordered=plan.task == "regression")
             score = gate.score(X_new, groups)
             n_drawn, n_rejected = len(groups), int((score > 1.0).sum())
             for _ in range(int(self.max_retries)):
@@ -393,5 +255,5 @@ device, random_state, verbose
                     X_new[redo[better]] = cand[better]
                     score[redo[better]] = cand_score[better]
             self.rejection_rate_ = n_rejected / n_drawn
-        self.engine_ = engine.to_cpu_state()
+        self._finish()
         return SyntheticRows(X_new, targets, None)

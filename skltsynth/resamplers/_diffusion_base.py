@@ -1,0 +1,263 @@
+"""The base class of the diffusion resamplers.
+
+:class:`BaseDiffusionResampler` plays the part imbalanced-learn's ``BaseSMOTE``
+plays for the SMOTE family: the parameters, constraints and docs that every
+diffusion resampler shares, and the steps they share --
+
+* the engine configuration (:meth:`_engine_config`) and fit
+  (:meth:`_fit_engine`), stored under one fitted attribute, ``engine_``;
+* SDEdit start rows (:meth:`_start_rows`);
+* the sampling call (:meth:`_sample`), with guidance resolved once
+  (:meth:`_guidance`) under the one guidance contract of
+  :func:`skltsynth.guidance.as_guidance`.
+
+:class:`~skltsynth.LatentDiffusionResampler` adds its priority plan and quality
+gate, :class:`~skltsynth.MemoryDDPMResampler` its memory bank, ``partial_fit``
+and confidence weights.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import torch
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ..base import BaseEmbeddingResampler
+from ..diffusion import DiffusionConfig, FeatureDiffusion
+from ..guidance import as_guidance
+from ..targets import draw_seed_rows
+
+__all__ = ["DEFAULTS", "BaseDiffusionResampler", "DIFFUSION_PARAMETERS_DOC", "fill_diffusion_doc"]
+
+#: The numpydoc "Parameters" entries every diffusion resampler shares (each
+#: subclass docstring includes them with ``%(diffusion_parameters)s``).
+DIFFUSION_PARAMETERS_DOC = """\
+    train_steps : int, default=%(train_steps)d
+        Maximum optimisation steps of the denoiser (the engine may stop early
+        when the loss plateaus).
+    sampling_steps : int in [1, 1000], default=%(sampling_steps)d
+        Denoising steps per generated row (at most the 1,000 training
+        timesteps).
+    hidden_dim : int, default=%(hidden_dim)d
+        Width of the residual MLP denoiser.
+    n_layers : int, default=%(n_layers)d
+        Residual blocks of the denoiser.
+    batch_size : int, default=%(batch_size)d
+        Training mini-batch size.
+    learning_rate : float, default=%(learning_rate)g
+        Peak AdamW learning rate.
+    prediction : {"v", "epsilon", "x0"}, default="v"
+        What the network predicts (v-prediction is LatentDiff's choice).
+    schedule : {"cosine", "linear"}, default="cosine"
+        Noise schedule.
+    ema : bool, default=True
+        Sample from an exponential moving average of the weights (decay
+        %(ema_decay)g); ``False`` samples from the last weights.
+    sampler : {"ddim", "ddpm"}, default="ddim"
+        Deterministic DDIM (eta = 0) or ancestral DDPM sampling (eta = 1),
+        both over ``sampling_steps`` strided steps; ``sampling_steps=1000``
+        with ``"ddpm"`` is the full ancestral chain.
+    strength : float in (0, 1], default=1.0
+        1 = generate from pure noise; below 1 = SDEdit: start from a real row
+        of the same class (or bin; neighbouring bins for tiny bins), noised to
+        that fraction of the schedule, and denoise it under the condition.
+    cfg_scale : float >= 0, default=1.0
+        Classifier-free guidance scale (1 = plain conditional model).
+    contrastive_weight : float >= 0, default=0.0
+        CORAL supervised-contrastive weight on the denoiser bottleneck
+        (positives = same class or bin; 0.05 in the CORAL paper); 0 disables
+        it.
+    guidance : LongtailGuidance, callable or None, default=None
+        Longtail Guidance during sampling: a
+        :class:`~skltsynth.LongtailGuidance` (it carries its own ``scale``
+        and ``jacobian``), or a callable ``signal(x0_hat, cond) -> (m,)``
+        to increase, which is wrapped into one
+        (``LongtailGuidance(signal)``: scale 1, cheap gradient).  ``x0_hat``
+        is the current clean-row estimate in original units
+        (differentiable), ``cond`` the condition of each row (class index or
+        target value).
+    guidance_scale : float >= 0 or None, default=None
+        Override of the guidance object's ``scale``; None uses it.  A scale of
+        0 with a guidance object warns (sampling is then unguided).
+"""
+
+
+#: Engine defaults the resamplers' signatures take their values from.
+DEFAULTS = DiffusionConfig()
+
+
+def _docstring_defaults():
+    cfg = DEFAULTS
+    return {
+        "train_steps": cfg.train_steps,
+        "sampling_steps": cfg.sampling_steps,
+        "hidden_dim": cfg.hidden_dim,
+        "n_layers": cfg.n_layers,
+        "batch_size": cfg.batch_size,
+        "learning_rate": cfg.learning_rate,
+        "ema_decay": cfg.ema_decay,
+    }
+
+
+def fill_diffusion_doc(cls):
+    """Class decorator: put the shared parameter entries into ``cls.__doc__``."""
+    shared = DIFFUSION_PARAMETERS_DOC % _docstring_defaults()
+    cls.__doc__ = cls.__doc__.replace("%(diffusion_parameters)s\n", shared)
+    return cls
+
+
+
+@fill_diffusion_doc
+class BaseDiffusionResampler(BaseEmbeddingResampler):
+    """Base class of the diffusion resamplers (not meant to be used directly).
+
+    Parameters
+    ----------
+%(diffusion_parameters)s
+    sampling_strategy, target_type, n_bins, bin_width, synthetic_target, \
+device, random_state, verbose
+        See :class:`~skltsynth.base.BaseEmbeddingResampler`.
+    """
+
+    _parameter_constraints: dict = {
+        **BaseEmbeddingResampler._parameter_constraints,
+        "train_steps": [Interval(numbers.Integral, 1, None, closed="left")],
+        "sampling_steps": [Interval(numbers.Integral, 1, DEFAULTS.num_train_timesteps,
+                                    closed="both")],
+        "hidden_dim": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_layers": [Interval(numbers.Integral, 0, None, closed="left")],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
+        "prediction": [StrOptions({"v", "epsilon", "x0"})],
+        "schedule": [StrOptions({"cosine", "linear"})],
+        "ema": ["boolean"],
+        "sampler": [StrOptions({"ddim", "ddpm"})],
+        "strength": [Interval(numbers.Real, 0, 1, closed="right")],
+        "cfg_scale": [Interval(numbers.Real, 0, None, closed="left")],
+        "contrastive_weight": [Interval(numbers.Real, 0, None, closed="left")],
+        "guidance": "no_validation",  # checked by skltsynth.guidance.as_guidance
+        "guidance_scale": [Interval(numbers.Real, 0, None, closed="left"), None],
+    }
+
+    # Subclasses list every parameter in their ``__init__`` signature (as
+    # scikit-learn requires), with the defaults of ``DEFAULTS`` below, and
+    # store them with ``self._store_params(locals())``.
+
+    def _store_params(self, params):
+        """Store every ``__init__`` parameter unchanged (sklearn: ``__init__`` stores only)."""
+        for name in self._get_param_names():
+            setattr(self, name, params[name])
+
+    # ------------------------------------------------------------------ guidance
+    def _guidance(self):
+        """The guidance object in use (scale override applied), or None."""
+        return as_guidance(self.guidance, scale=self.guidance_scale)
+
+    def _validate_method_params(self, X, plan):
+        super()._validate_method_params(X, plan)
+        self._guidance_ = self._guidance()  # fails (or warns) before any training
+
+    # -------------------------------------------------------------------- engine
+    def _engine_config(self, cond_type, n_classes=None):
+        """The :class:`~skltsynth.diffusion.DiffusionConfig` of this resampler's settings."""
+        return DiffusionConfig(
+            cond_type=cond_type,
+            n_classes=None if n_classes is None else int(n_classes),
+            hidden_dim=int(self.hidden_dim),
+            n_layers=int(self.n_layers),
+            schedule=self.schedule,
+            prediction_type=self.prediction,
+            train_steps=int(self.train_steps),
+            batch_size=int(self.batch_size),
+            learning_rate=float(self.learning_rate),
+            warmup_steps=min(DEFAULTS.warmup_steps, max(1, int(self.train_steps) // 10)),
+            ema_decay=DEFAULTS.ema_decay if self.ema else 0.0,
+            contrastive_weight=float(self.contrastive_weight),
+            sampling_steps=int(self.sampling_steps),
+            eta=1.0 if self.sampler == "ddpm" else 0.0,
+            cfg_scale=float(self.cfg_scale),
+        )
+
+    def _fit_engine(self, X, cond, *, cond_type, n_classes=None, batch_weight=None, labels=None):
+        """Train the engine on ``X`` with condition ``cond``; sets ``engine_``.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, d)
+            Training rows.
+        cond : ndarray of shape (n,)
+            Class index (``cond_type="class"``) or continuous condition.
+        cond_type : {"class", "continuous"}
+        n_classes : int, optional
+            Number of condition classes.
+        batch_weight : ndarray of shape (n,), optional
+            Mini-batch sampling weight of every row (e.g. class-balanced).
+        labels : ndarray of shape (n,), optional
+            Group of every row, for the CORAL loss (used when
+            ``contrastive_weight > 0``).
+
+        Returns
+        -------
+        engine : FeatureDiffusion
+        """
+        dtype = torch.long if cond_type == "class" else torch.float64
+        engine = FeatureDiffusion(self._engine_config(cond_type, n_classes))
+        use_labels = labels is not None and float(self.contrastive_weight) > 0
+        engine.fit(
+            torch.from_numpy(np.require(X, np.float32, ["C", "W"])),  # copies only if needed
+            torch.tensor(np.asarray(cond), dtype=dtype),
+            sample_weight=None if batch_weight is None else torch.as_tensor(batch_weight),
+            labels_for_contrastive=(torch.as_tensor(np.asarray(labels), dtype=torch.long)
+                                    if use_labels else None),
+            generator=self._torch_generator(),
+            device=self.device_,
+            verbose=bool(self.verbose),
+        )
+        self.engine_ = engine
+        return engine
+
+    def _start_rows(self, X, groups, pools):
+        """SDEdit start rows for synthetic rows of ``groups`` (None at ``strength=1``).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, d)
+        groups : ndarray of shape (m,)
+            Group (class or bin) of every row to generate.
+        pools : dict of int to ndarray
+            Row indices of ``X`` each group draws its start rows from
+            (:meth:`skltsynth.targets.ResamplingPlan.seed_pool`).
+
+        Returns
+        -------
+        x_start : torch.Tensor of shape (m, d) or None
+        """
+        if float(self.strength) >= 1.0:
+            return None
+        seeds = draw_seed_rows(groups, pools, self._rng)
+        return torch.as_tensor(np.asarray(X[seeds], dtype=np.float32))
+
+    def _sample(self, engine, cond, *, cond_type, x_start=None, generator, dtype):
+        """Draw one row per condition with this resampler's sampling settings.
+
+        Returns
+        -------
+        rows : ndarray of shape (m, d) in ``dtype``
+        """
+        torch_dtype = torch.long if cond_type == "class" else torch.float64
+        rows = engine.sample(
+            torch.tensor(np.asarray(cond), dtype=torch_dtype),
+            generator=generator,
+            strength=float(self.strength),
+            x_start=x_start,
+            guidance=self._guidance_,
+            verbose=bool(self.verbose),
+        )
+        return rows.detach().to("cpu").numpy().astype(dtype, copy=False)
+
+    def _finish(self):
+        """Move the fitted engine to CPU (bounded GPU memory; picklable)."""
+        if getattr(self, "engine_", None) is not None:
+            self.engine_ = self.engine_.to_cpu_state()
