@@ -5,9 +5,10 @@ in the embedding space of a frozen encoder, for long-tailed classification and
 deep imbalanced regression (DIR).
 """
 
-from .epistemic import EpistemicHeadClassifier
+from .epistemic import EpistemicHeadClassifier, EpistemicHeadRegressor
 from .guidance import LongtailGuidance, select_guidance_scale
 from .meta import ResampledEstimator
+from .mining import mine_longtail
 from .resamplers.latent_diffusion import LatentDiffusionResampler
 from .resamplers.memory_ddpm import MemoryDDPMResampler
 from .resamplers.vmf_kde import VMFKDEResampler
@@ -16,11 +17,13 @@ __version__ = "0.1.0"
 
 __all__ = [
     "EpistemicHeadClassifier",
+    "EpistemicHeadRegressor",
     "LatentDiffusionResampler",
     "LongtailGuidance",
     "MemoryDDPMResampler",
     "ResampledEstimator",
     "VMFKDEResampler",
     "__version__",
+    "mine_longtail",
     "select_guidance_scale",
 ]

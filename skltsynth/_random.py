@@ -49,7 +49,7 @@ def check_random_state(random_state=None):
     Examples
     --------
     >>> from skltsynth._random import check_random_state
-    >>> check_random_state(0).integers(10) == check_random_state(0).integers(10)
+    >>> bool(check_random_state(0).integers(10) == check_random_state(0).integers(10))
     True
     """
     if random_state is None or isinstance(random_state, (numbers.Integral, np.integer)):

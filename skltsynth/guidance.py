@@ -73,8 +73,12 @@ class LongtailGuidance:
     ----------
     model : estimator with ``torch_signal`` or callable
         See above.
-    signal : {"epistemic", "entropy", "energy"}, default="epistemic"
-        Which signal to ask the model for.
+    signal : str or None, default=None
+        Which signal to ask the model for: ``"epistemic"``, ``"entropy"``,
+        ``"energy"``, ``"base_entropy"``, ``"base_energy"`` (classifiers) or
+        ``"variance"`` (:class:`~skltsynth.epistemic.EpistemicHeadRegressor`,
+        for continuous targets); None = the model's main signal
+        (``"epistemic"`` for a classifier, ``"variance"`` for a regressor).
     scale : float >= 0, default=1.0
         Guidance weight ``w``.  It needs re-tuning for every data set and
         signal: use :func:`select_guidance_scale`.  A scale of 0 guides
@@ -105,8 +109,8 @@ class LongtailGuidance:
     3.0
     """
 
-    def __init__(self, model, signal="epistemic", scale=1.0, jacobian=False):
-        if signal not in LONGTAIL_SIGNALS:
+    def __init__(self, model, signal=None, scale=1.0, jacobian=False):
+        if signal is not None and signal not in LONGTAIL_SIGNALS:
             raise ValueError(f"signal must be one of {LONGTAIL_SIGNALS}, got {signal!r}.")
         self.model = model
         self.signal = signal

@@ -10,6 +10,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skltsynth.epistemic import (
     EpistemicHeadClassifier,
+    EpistemicHeadRegressor,
     EpistemicHeadModule,
     LongtailSignal,
     OracleLoss,
@@ -81,7 +82,7 @@ def test_reproducible_and_global_rng_untouched(data):
 
 def test_heads_are_copies_then_diverge(data):
     X, y = data
-    params = {**FAST, "head_max_epochs": 0}
+    params = {**FAST, "head_max_epochs": 0, "head_init_noise": 0.0}
     stage1 = EpistemicHeadClassifier(random_state=0, **params).fit(X, y).module_
     w_base = stage1.base_head.weight
     for k in range(stage1.n_heads):
@@ -91,7 +92,7 @@ def test_heads_are_copies_then_diverge(data):
     x = torch.from_numpy(X)
     np.testing.assert_allclose(stage1.longtail_signal(x, "epistemic").numpy(), 0.0, atol=1e-5)
 
-    both = EpistemicHeadClassifier(random_state=0, **FAST).fit(X, y).module_
+    both = EpistemicHeadClassifier(random_state=0, head_init_noise=0.0, **FAST).fit(X, y).module_
     # Same seed -> identical base stage; the oracle stage left the base frozen ...
     assert torch.equal(both.base_head.weight, w_base)
     # ... and moved the heads apart.
@@ -130,7 +131,7 @@ def test_signal_definitions(fitted, data):
         fitted.longtail_score(X[:20], "epistemic"), np.maximum(h_mean - h_each, 0), atol=1e-5
     )
     np.testing.assert_allclose(fitted.longtail_score(X[:20], "energy"), energy, rtol=1e-4)
-    np.testing.assert_allclose(fitted.predict_proba(X[:20]), mean_p, atol=1e-5)
+    np.testing.assert_allclose(fitted.heads_predict_proba(X[:20]), mean_p, atol=1e-5)
 
 
 def test_torch_signal_is_differentiable_and_detached_copy(fitted, data):
@@ -194,10 +195,13 @@ def test_input_errors(fitted, data):
     with pytest.raises(ValueError, match="features"):
         fitted.predict(X[:, :3])
     with pytest.raises(ValueError, match="signal"):
-        fitted.longtail_score(X, signal="variance")
+        fitted.longtail_score(X, signal="variance")  # a regression signal
+    with pytest.raises(ValueError, match="signal"):
+        fitted.longtail_score(X, signal="bogus")
 
 
-@parametrize_with_checks([EpistemicHeadClassifier(random_state=0, **FAST)])
+@parametrize_with_checks([EpistemicHeadClassifier(random_state=0, **FAST),
+                          EpistemicHeadRegressor(random_state=0, **{**FAST, "max_epochs": 50})])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 
@@ -247,3 +251,66 @@ def test_near_constant_column_does_not_dominate():
     X_off = X.copy()
     X_off[:, -1] += 0.01  # a small shift in the near-constant direction only
     assert np.mean(clf.predict(X_off) == clf.predict(X)) > 0.95
+
+
+def test_default_heads_are_not_degenerate(data):
+    """With the default perturbation, every head wins rows and moves during training."""
+    X, y = data
+    clf = EpistemicHeadClassifier(random_state=0, **FAST).fit(X, y)
+    module = clf.module_
+    with torch.no_grad():
+        logits = module.head_logits(torch.from_numpy(X))
+        ce = torch.nn.functional.cross_entropy(
+            logits.reshape(-1, logits.shape[-1]), torch.as_tensor(y).repeat_interleave(
+                module.n_heads), reduction="none").view(len(X), module.n_heads)
+    winners = np.bincount(ce.argmin(dim=1).numpy(), minlength=module.n_heads)
+    assert (winners > 0).sum() >= 3, winners  # exact copies would give all rows to head 0
+    assert clf.longtail_score(X, "epistemic").max() > 1e-4
+
+
+def test_predictions_come_from_the_base_model(fitted, data):
+    X, _ = data
+    with torch.no_grad():
+        base = torch.softmax(fitted.module_.base_logits(torch.from_numpy(X)), -1).double().numpy()
+    np.testing.assert_allclose(fitted.predict_proba(X), base, rtol=1e-5, atol=1e-7)
+    assert not np.allclose(fitted.heads_predict_proba(X), fitted.predict_proba(X))
+
+
+def test_base_signals_and_energy_temperature(fitted, data):
+    X, _ = data
+    x = torch.from_numpy(X[:30])
+    with torch.no_grad():
+        z = fitted.module_.base_logits(x).double()
+    p = torch.softmax(z, -1)
+    np.testing.assert_allclose(fitted.longtail_score(X[:30], "base_entropy"),
+                               -(p * p.log()).sum(-1).numpy(), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(fitted.longtail_score(X[:30], "base_energy"),
+                               (-torch.logsumexp(z, -1)).numpy(), rtol=1e-4, atol=1e-5)
+    hot = EpistemicHeadClassifier(random_state=0, energy_temperature=4.0, **FAST).fit(*data)
+    np.testing.assert_allclose(hot.longtail_score(X[:30], "base_energy"),
+                               (-4.0 * torch.logsumexp(hot.module_.base_logits(x).double() / 4.0,
+                                                      -1)).numpy(), rtol=1e-4, atol=1e-5)
+    sig = hot.torch_signal("base_energy")
+    assert sig.temperature == 4.0
+
+
+def test_regressor_variance_flags_rare_targets():
+    from skltsynth.epistemic import EpistemicHeadRegressor
+
+    rng = np.random.default_rng(0)
+    dense = rng.normal(0.0, 1.0, (400, 3))
+    rare = rng.normal(4.0, 1.0, (8, 3))
+    X = np.r_[dense, rare]
+    y = np.sin(X[:, 0]) * 2 + X[:, 1]
+    reg = EpistemicHeadRegressor(hidden_layer_size=32, max_epochs=40, head_max_epochs=20,
+                                 batch_size=64, device="cpu", random_state=0).fit(X, y)
+    assert reg.score(dense, y[:400]) > 0.5
+    probe_dense = rng.normal(0.0, 1.0, (100, 3))
+    probe_rare = rng.normal(4.0, 1.0, (100, 3))
+    assert reg.longtail_score(probe_rare).mean() > 2 * reg.longtail_score(probe_dense).mean()
+    fn = reg.torch_signal()
+    x = torch.tensor(probe_rare[:5], dtype=torch.float32, requires_grad=True)
+    (grad,) = torch.autograd.grad(fn(x).sum(), x)
+    assert grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="signal"):
+        reg.longtail_score(X, signal="entropy")

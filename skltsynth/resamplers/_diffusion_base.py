@@ -81,6 +81,13 @@ DIFFUSION_PARAMETERS_DOC = """\
     guidance_scale : float >= 0 or None, default=None
         Override of the guidance object's ``scale``; None uses it.  A scale of
         0 with a guidance object warns (sampling is then unguided).
+    warm_start : bool, default=False
+        Reuse the fitted ``engine_`` of the previous call instead of training
+        again when the training rows have the same shape and conditions (the
+        engine settings are then those of the first fit).  Regenerating with
+        a new guidance object without retraining the diffusion model is what
+        the Longtail Guidance mining loop does
+        (:func:`skltsynth.mining.mine_longtail`).
 """
 
 
@@ -139,6 +146,7 @@ device, random_state, verbose
         "contrastive_weight": [Interval(numbers.Real, 0, None, closed="left")],
         "guidance": "no_validation",  # checked by skltsynth.guidance.as_guidance
         "guidance_scale": [Interval(numbers.Real, 0, None, closed="left"), None],
+        "warm_start": ["boolean"],
     }
 
     # Subclasses list every parameter in their ``__init__`` signature (as
@@ -202,6 +210,10 @@ device, random_state, verbose
         -------
         engine : FeatureDiffusion
         """
+        key = (np.shape(X), cond_type, n_classes, hash(np.asarray(cond).tobytes()))
+        if self.warm_start and getattr(self, "_engine_key", None) == key:
+            self.engine_ = self.engine_.to(self.device_)
+            return self.engine_
         dtype = torch.long if cond_type == "class" else torch.float64
         engine = FeatureDiffusion(self._engine_config(cond_type, n_classes))
         use_labels = labels is not None and float(self.contrastive_weight) > 0
@@ -216,6 +228,7 @@ device, random_state, verbose
             verbose=bool(self.verbose),
         )
         self.engine_ = engine
+        self._engine_key = key
         return engine
 
     def _start_rows(self, X, groups, pools):

@@ -149,6 +149,7 @@ device, random_state, verbose
         contrastive_weight=0.0,
         guidance=None,
         guidance_scale=None,
+        warm_start=False,
         priority_lambda=0.9,
         synthetic_ratio=None,
         gate_quantile=0.95,

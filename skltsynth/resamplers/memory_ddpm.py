@@ -151,6 +151,7 @@ class MemoryDDPMResampler(BaseDiffusionResampler):
         contrastive_weight=0.0,
         guidance=None,
         guidance_scale=None,
+        warm_start=False,
         confidence="cosine",
         class_cost="inverse",
         sampling_strategy="auto",
