@@ -46,11 +46,15 @@ class SyntheticRows(NamedTuple):
         Their targets (class labels or continuous values).
     weight : ndarray of shape (n_synthetic,) or None
         Optional per-row weights (e.g. confidence); ``None`` means 1.0.
+    real_weight : ndarray of shape (n_samples,) or None
+        Optional weights of the *original* rows (e.g. a cost-sensitive class
+        cost); ``None`` means 1.0.
     """
 
     X: np.ndarray
     y: np.ndarray
     weight: np.ndarray | None = None
+    real_weight: np.ndarray | None = None
 
 
 def _is_low_precision(X):
@@ -362,10 +366,11 @@ class BaseEmbeddingResampler(BaseSampler):
         if plan.n_synthetic > 0:
             rows = self._generate(X, y, plan)
             X_new, y_new, w_new = self._check_generated(rows, X, plan)
+            w_real = self._check_real_weight(rows, X)
         else:
             X_new = np.empty((0, X.shape[1]), dtype=X.dtype)
-            y_new, w_new = y[:0], None
-        return self._assemble(X, y, X_new, y_new, w_new)
+            y_new, w_new, w_real = y[:0], None, None
+        return self._assemble(X, y, X_new, y_new, w_new, w_real)
 
     # ------------------------------------------------------------- assembly
     def _check_generated(self, rows, X, plan):
@@ -391,7 +396,16 @@ class BaseEmbeddingResampler(BaseSampler):
             raise RuntimeError("Synthetic weights must have one value per synthetic row.")
         return X_new, y_new, w_new
 
-    def _assemble(self, X, y, X_new, y_new, w_new):
+    def _check_real_weight(self, rows, X):
+        w_real = getattr(rows, "real_weight", None)
+        if w_real is None:
+            return None
+        w_real = np.asarray(w_real, dtype=np.float64)
+        if w_real.shape != (X.shape[0],) or not np.all(np.isfinite(w_real) & (w_real > 0)):
+            raise RuntimeError("Weights of the original rows must be positive, one per row.")
+        return w_real
+
+    def _assemble(self, X, y, X_new, y_new, w_new, w_real=None):
         n, m = X.shape[0], X_new.shape[0]
         X_res = np.empty((n + m, X.shape[1]), dtype=X.dtype)
         X_res[:n] = X
@@ -402,6 +416,8 @@ class BaseEmbeddingResampler(BaseSampler):
         self.sample_weight_ = np.ones(n + m, dtype=np.float64)
         if w_new is not None:
             self.sample_weight_[n:] = w_new
+        if w_real is not None:
+            self.sample_weight_[:n] = w_real
         self.n_synthetic_ = m
         return X_res, y_res
 

@@ -14,6 +14,15 @@ The memory-conditioned DDPM paper weights a synthetic feature ``f~`` of class
   :class:`~sklearn.linear_model.LogisticRegression`).  Both lie in
   ``[-1, 1]`` and ``[0, 1]`` respectively.
 
+  The paper writes its second option as ``entropy(softmax(W f~))`` itself.
+  Taken literally that is *not* a confidence: the entropy grows as the head
+  is less sure, so it would give the most weight to the least class-like
+  rows, and it is unbounded in ``C`` (``0 .. log C``).  skltsynth uses its
+  normalised complement ``1 - H / log C``: 1 for a one-hot prediction, 0 for
+  a uniform one, on the same ``[0, 1]`` scale for any number of classes --
+  the reading under which ``gamma_c * conf`` down-weights doubtful rows as
+  the paper intends.
+
 The confidence is clipped to ``[floor, 1]`` with a small positive ``floor``
 (default ``0.01``), so every synthetic weight lies in ``(0, gamma_c]``: none
 is zero or negative (a negative cosine would otherwise flip the sign of the

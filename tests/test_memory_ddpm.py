@@ -185,3 +185,37 @@ def test_evaluate_synthetic_report():
     assert list(rep["f1_by_shot"].index) == ["many", "medium", "few", "all"]
     with pytest.raises(ValueError, match="one weight per synthetic row"):
         evaluate_synthetic(X, y, X_res[syn], y_res[syn], X, y, sample_weight_syn=[1.0])
+
+
+def test_class_cost_reaches_real_rows():
+    X, y = _data()
+    res = MemoryDDPMResampler(cost_real_rows=True, random_state=0, **TINY)
+    X_res, y_res = res.fit_resample(X, y)
+    w = res.sample_weight_[: len(y)]
+    # inverse class cost normalised so that the rarest class (6 rows) weighs 1
+    np.testing.assert_allclose(w[y == 2], 1.0)
+    np.testing.assert_allclose(w[y == 0], 6 / 40)
+    np.testing.assert_allclose(w[y == 1], 6 / 12)
+    off = MemoryDDPMResampler(cost_real_rows=True, class_cost=None, random_state=0, **TINY)
+    off.fit_resample(X, y)
+    assert np.all(off.sample_weight_[: len(y)] == 1.0)
+    # ResampledEstimator passes them on: a head trained with them differs from one without
+    plain = ResampledEstimator(MemoryDDPMResampler(random_state=0, **TINY),
+                               LogisticRegression(max_iter=500)).fit(X, y)
+    costed = ResampledEstimator(res, LogisticRegression(max_iter=500)).fit(X, y)
+    assert not np.allclose(plain.estimator_.coef_, costed.estimator_.coef_)
+
+
+def test_paper_options_are_reachable():
+    X, y = _data()
+    ema = MemoryDDPMResampler(memory="ema", memory_size=4, memory_alpha=0.5, random_state=0,
+                              **TINY).fit_resample(X, y)
+    assert ema[0].shape[0] == 120
+    res = MemoryDDPMResampler(denoiser="transformer", loss_weighting="none", prediction="epsilon",
+                              schedule="linear", random_state=0, **{**TINY, "hidden_dim": 32})
+    res.fit_resample(X, y)
+    cfg = res.engine_.config_
+    assert cfg.use_transformer and cfg.min_snr_gamma is None
+    assert cfg.prediction_type == "epsilon" and cfg.schedule == "linear"
+    with pytest.raises(ValueError, match="memory_alpha"):
+        MemoryDDPMResampler(memory_alpha=0.0).fit_resample(X, y)

@@ -81,6 +81,13 @@ DIFFUSION_PARAMETERS_DOC = """\
     guidance_scale : float >= 0 or None, default=None
         Override of the guidance object's ``scale``; None uses it.  A scale of
         0 with a guidance object warns (sampling is then unguided).
+    denoiser : {"mlp", "transformer"}, default="mlp"
+        The residual MLP, or the MLP with one small transformer block over the
+        hidden vector cut into tokens (the memory-DDPM paper's optional
+        Transformer).
+    loss_weighting : {"min_snr", "none"}, default="min_snr"
+        Min-SNR weighting of the denoising loss (gamma %(min_snr_gamma)g), or
+        the plain unweighted MSE on the target (the DDPM papers' loss).
     warm_start : bool, default=False
         Reuse the fitted ``engine_`` of the previous call instead of training
         again when the training rows have the same shape and conditions (the
@@ -105,6 +112,7 @@ def _docstring_defaults():
         "batch_size": cfg.batch_size,
         "learning_rate": cfg.learning_rate,
         "ema_decay": cfg.ema_decay,
+        "min_snr_gamma": cfg.min_snr_gamma,
     }
 
 
@@ -146,6 +154,8 @@ device, random_state, verbose
         "contrastive_weight": [Interval(numbers.Real, 0, None, closed="left")],
         "guidance": "no_validation",  # checked by skltsynth.guidance.as_guidance
         "guidance_scale": [Interval(numbers.Real, 0, None, closed="left"), None],
+        "denoiser": [StrOptions({"mlp", "transformer"})],
+        "loss_weighting": [StrOptions({"min_snr", "none"})],
         "warm_start": ["boolean"],
     }
 
@@ -186,6 +196,8 @@ device, random_state, verbose
             sampling_steps=int(self.sampling_steps),
             eta=1.0 if self.sampler == "ddpm" else 0.0,
             cfg_scale=float(self.cfg_scale),
+            use_transformer=self.denoiser == "transformer",
+            min_snr_gamma=DEFAULTS.min_snr_gamma if self.loss_weighting == "min_snr" else None,
         )
 
     def _fit_engine(self, X, cond, *, cond_type, n_classes=None, batch_weight=None, labels=None):

@@ -149,6 +149,8 @@ device, random_state, verbose
         contrastive_weight=0.0,
         guidance=None,
         guidance_scale=None,
+        denoiser="mlp",
+        loss_weighting="min_snr",
         warm_start=False,
         priority_lambda=0.9,
         synthetic_ratio=None,

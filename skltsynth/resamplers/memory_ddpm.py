@@ -11,7 +11,7 @@ from sklearn.utils.validation import column_or_1d, validate_data
 
 from .._random import check_random_state
 from ..base import SyntheticRows, _densify_pandas_sparse, _is_low_precision
-from ..confidence import confidence_scores, synthetic_weights
+from ..confidence import class_cost_weights, confidence_scores, synthetic_weights
 from ..memory import ClassMemoryBank
 from ..targets import _EDGE_TOL, _check_edges, assign_bins
 from ._diffusion_base import DEFAULTS, BaseDiffusionResampler, fill_diffusion_doc
@@ -65,16 +65,29 @@ class MemoryDDPMResampler(BaseDiffusionResampler):
         prototypes (see :mod:`skltsynth.memory`).
     memory_size : int, default=512
         Rows (or prototypes) kept per class.
+    memory_alpha : float in (0, 1], default=0.1
+        Step of the EMA memory update ``M_c <- (1 - alpha) M_c + alpha f``
+        (``memory="ema"`` only).
 %(diffusion_parameters)s
     confidence : {"cosine", "entropy"} or None, default="cosine"
         Confidence of a synthetic row: cosine to its class mean, or
         ``1 - H(p)/log C`` of a logistic-regression head fitted on the
-        training rows.  ``None``: no confidence (weights are ``gamma_c``).
+        training rows (the paper's "entropy" option read as a confidence: the
+        raw entropy grows as the head is less sure, see
+        :mod:`skltsynth.confidence`).  ``None``: no confidence (weights are
+        ``gamma_c``).
     class_cost : {"inverse", "sqrt_inverse"} or None, default="inverse"
         Class cost ``gamma_c`` (normalised so that the rarest class has 1);
         None = no class cost.
         With ``confidence=None`` and ``class_cost=None`` every synthetic row
         weighs 1.
+    cost_real_rows : bool, default=False
+        Also weight the *real* rows by their class cost ``gamma_c`` (the
+        cost-sensitive loss of the CSL framework the paper builds on), in
+        ``sample_weight_[:n]``; :class:`~skltsynth.ResampledEstimator` passes
+        it on.  Off by default: after the classes are balanced by synthetic
+        rows, the class cost on real rows corrects the imbalance a second
+        time (see the user guide for the measurement).
     sampling_strategy, target_type, n_bins, bin_width, synthetic_target, device, random_state, verbose
         See :class:`~skltsynth.base.BaseEmbeddingResampler`.
 
@@ -91,8 +104,8 @@ class MemoryDDPMResampler(BaseDiffusionResampler):
     confidence_ : ndarray of shape (n_synthetic,)
         Confidence of every synthetic row (before the floor and class cost).
     sample_weight_ : ndarray of shape (n_samples + n_synthetic,)
-        1 for real rows, ``gamma_c * clip(conf, 0.01, 1)`` in ``(0, 1]`` for
-        synthetic rows.
+        1 for real rows (``gamma_c`` with ``cost_real_rows=True``),
+        ``gamma_c * clip(conf, 0.01, 1)`` in ``(0, 1]`` for synthetic rows.
     is_synthetic_, sampling_strategy_, target_type_, bin_edges_, n_features_in_
         See :class:`~skltsynth.base.BaseEmbeddingResampler`.
 
@@ -127,6 +140,8 @@ class MemoryDDPMResampler(BaseDiffusionResampler):
         **BaseDiffusionResampler._parameter_constraints,
         "memory": [StrOptions({"reservoir", "ema"})],
         "memory_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "memory_alpha": [Interval(numbers.Real, 0, 1, closed="right")],
+        "cost_real_rows": ["boolean"],
         "confidence": [StrOptions({"cosine", "entropy"}), None],
         "class_cost": [StrOptions({"inverse", "sqrt_inverse"}), None],
     }
@@ -136,6 +151,7 @@ class MemoryDDPMResampler(BaseDiffusionResampler):
         *,
         memory="reservoir",
         memory_size=512,
+        memory_alpha=0.1,
         train_steps=DEFAULTS.train_steps,
         sampling_steps=DEFAULTS.sampling_steps,
         hidden_dim=DEFAULTS.hidden_dim,
@@ -151,9 +167,12 @@ class MemoryDDPMResampler(BaseDiffusionResampler):
         contrastive_weight=0.0,
         guidance=None,
         guidance_scale=None,
+        denoiser="mlp",
+        loss_weighting="min_snr",
         warm_start=False,
         confidence="cosine",
         class_cost="inverse",
+        cost_real_rows=False,
         sampling_strategy="auto",
         target_type="auto",
         n_bins=None,
@@ -218,7 +237,7 @@ class MemoryDDPMResampler(BaseDiffusionResampler):
         if first:
             self._stream_task = task
             self._partial_fit_rng = check_random_state(self.random_state)
-            self.stream_memory_ = ClassMemoryBank(self.memory, self.memory_size)
+            self.stream_memory_ = ClassMemoryBank(self.memory, self.memory_size, self.memory_alpha)
         payload = y if task == "regression" else None
         self.stream_memory_.update(X, keys, self._partial_fit_rng, payload=payload)
         return self
@@ -247,7 +266,7 @@ class MemoryDDPMResampler(BaseDiffusionResampler):
             bank = stream.copy()
             keys = self._stream_keys(y, plan.task)
         else:
-            bank = ClassMemoryBank(self.memory, self.memory_size)
+            bank = ClassMemoryBank(self.memory, self.memory_size, self.memory_alpha)
             keys = y if plan.task == "classification" else plan.groups
         payload = y if plan.task == "regression" else None
         bank.update(X, keys, self._rng, payload=payload)
@@ -284,7 +303,12 @@ class MemoryDDPMResampler(BaseDiffusionResampler):
         self._finish()
         self.condition_values_ = values
         weight = self._weights(X_new, new_cond, rows, cond, seen, n_cond)
-        return SyntheticRows(X_new, plan.synthetic_targets(new_groups, self._rng), weight)
+        real_weight = None
+        if self.cost_real_rows and self.class_cost is not None:
+            gamma = class_cost_weights(seen, self.class_cost)
+            real_weight = gamma[target_index[plan.groups]]
+        return SyntheticRows(X_new, plan.synthetic_targets(new_groups, self._rng), weight,
+                             real_weight)
 
     def _weights(self, X_new, new_cond, rows, cond, seen, n_cond):
         conf = None
