@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils._param_validation import HasMethods, Interval
 
 from .._random import check_random_state, draw_seed
+from .._torch_utils import resolve_device
 from ._diffusion import check_diffusion, diffusion_synthetic_parts, is_diffusion
 from ._inputs import as_dask_input
 from ._partitions import gather_groups, sample_groups, validated_blocks
@@ -139,6 +140,7 @@ class DaskResampler(BaseEstimator):
         task, layout, strategy, _ = distributed_plan(r, data.y)
         r._rng = check_random_state(r.random_state)  # as BaseEmbeddingResampler._setup_fit
         r._seed = draw_seed(r._rng)
+        r.device_ = resolve_device(r.device)  # the driver's; each worker resolves its own
         plan = layout.plan
         r.target_type_, r.sampling_strategy_, r.bin_edges_ = task, strategy, plan.bin_edges
         d = data.X.shape[1]
@@ -182,7 +184,7 @@ class DaskResampler(BaseEstimator):
         for g, bins in layout.pools.items():
             need = int(counts[bins].sum()) * d * itemsize * _GROUP_MEMORY_FACTOR
             if need > limit:
-                value = layout.plan.group_values[g]
+                value = np.asarray(layout.plan.group_values[g]).tolist()
                 raise MemoryError(
                     f"Group {value!r} (index {g}) has {int(counts[bins].sum())} rows of {d} "
                     f"features: its neighbour search and sampling need about {need / 2**30:.2f} "
