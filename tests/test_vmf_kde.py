@@ -319,3 +319,35 @@ def test_invalid_parameters(params, match):
     X, y = _clusters([10, 3], d=4)
     with pytest.raises(ValueError, match=match):
         VMFKDEResampler(**params).fit_resample(X, y)
+
+
+def test_each_class_draws_from_its_own_stream():
+    # the synthetic rows of a class depend only on that class's rows and the seed:
+    # changing another class leaves them unchanged, and the per-class method
+    # called with only the class's rows gives the same rows
+    X, y = _clusters([40, 8, 6], d=12)
+    a = VMFKDEResampler(random_state=3)
+    Xa, ya = a.fit_resample(X, y)
+    X2 = X.copy()
+    X2[48:] = _unit(np.random.default_rng(9).standard_normal((6, 12)))
+    Xb, yb = VMFKDEResampler(random_state=3).fit_resample(X2, y)
+    new_a, new_b = Xa[len(X):], Xb[len(X):]
+    np.testing.assert_array_equal(new_a[ya[len(X):] == 1], new_b[yb[len(X):] == 1])
+    assert not np.array_equal(new_a[ya[len(X):] == 2], new_b[yb[len(X):] == 2])
+    plan, _ = a._plan(X, y, "classification")
+    rows = np.flatnonzero(y == 1)
+    X1, y1 = a._generate_group(1, X[rows], y[rows], plan.groups[rows],
+                               a._group_kappa(X[rows]), None, plan)
+    np.testing.assert_array_equal(X1, new_a[ya[len(X):] == 1])
+    np.testing.assert_array_equal(y1, 1)
+
+
+def test_seed_blocks_do_not_depend_on_which_blocks_are_drawn_together():
+    X, y = _clusters([40, 5], d=6)
+    s = VMFKDEResampler(random_state=0, batch_size=7)
+    X_res, _ = s.fit_resample(X, y)
+    plan, _ = s._plan(X, y, "classification")
+    rows = np.flatnonzero(y == 1)
+    args = (X[rows], y[rows], plan.groups[rows], s.kappa_[rows], None, plan)
+    parts = [s._generate_group(1, *args, blocks=[b])[0] for b in range(5)]
+    np.testing.assert_array_equal(np.concatenate(parts), X_res[len(X):])

@@ -8,14 +8,17 @@ import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._random import check_random_state
+from .._random import check_random_state, torch_generator
 from ..base import BaseEmbeddingResampler, SyntheticRows
 from ..vmf import kappa_from_cosine, nearest_neighbor_cosine, sample_vmf
 
-__all__ = ["VMFKDEResampler", "local_kappa"]
+__all__ = ["VMFKDEResampler", "fallback_rows", "global_fallback_kappa", "local_kappa",
+           "neighbour_kappa"]
 
 #: Most rows used by the global fallback of :func:`local_kappa` (a random subsample).
 FALLBACK_ROWS = 2048
+#: Purposes of the resampler's random streams (``self._stream_rng(purpose, ...)``).
+_FALLBACK_STREAM, _SAMPLE_STREAM = 0, 1
 
 
 def _group_median(values, groups):
@@ -99,43 +102,106 @@ def local_kappa(X, groups, *, kappa="moment", bandwidth=1.0, kappa_max=1e5, rows
     array([3.02, 3.02, 3.02])
     """
     n = X.shape[0]
-    d = X.shape[1]
     rows = np.arange(n) if rows is None else np.asarray(rows, dtype=np.int64)
     out = np.full(n, np.nan)
+    values = neighbour_kappa(X[rows], groups[rows], kappa=kappa, bandwidth=bandwidth,
+                             kappa_max=kappa_max, n_neighbors=n_neighbors,
+                             kappa_min=kappa_min, device=device)
+    has = ~np.isnan(values)
+    if not has.all():
+        if has.any():
+            values[~has] = np.median(values[has])
+        else:
+            sub = fallback_rows(n, random_state)
+            values[:] = global_fallback_kappa(X[sub], kappa=kappa, bandwidth=bandwidth,
+                                              kappa_max=kappa_max, n_neighbors=n_neighbors,
+                                              kappa_min=kappa_min, device=device)
+    out[rows] = values
+    return out
+
+
+def _kappa_bounds(kappa_min, kappa_max):
+    """``(floor, group_floor)``: the fixed lower bound and whether the group-median one applies."""
     group_floor = isinstance(kappa_min, str)
     if group_floor and kappa_min != "group_median":
         raise ValueError(f"kappa_min must be 'group_median', a float or None; got {kappa_min!r}.")
-    floor = 0.0 if kappa_min is None or group_floor else float(kappa_min)
+    return (0.0 if kappa_min is None or group_floor else float(kappa_min)), group_floor
 
-    def finish(raw):
-        raw = np.maximum(np.asarray(raw, dtype=np.float64) / float(bandwidth), floor)
-        return np.minimum(raw, float(kappa_max))
 
-    if isinstance(kappa, str):
-        cos = nearest_neighbor_cosine(X[rows], groups[rows], n_neighbors=n_neighbors,
-                                      device=device)
-        values = np.full(rows.size, np.nan)
-        has = ~np.isnan(cos)
-        values[has] = finish(kappa_from_cosine(cos[has], d, method=kappa))
-        if group_floor and has.any():  # no kernel wider than its group's median kernel
-            values[has] = np.maximum(values[has], _group_median(values[has], groups[rows][has]))
-        if has.any():
-            fallback = np.median(values[has])
-        else:
-            sub = np.arange(n)
-            if n > FALLBACK_ROWS:
-                rng = check_random_state(random_state)
-                sub = np.sort(rng.choice(n, size=FALLBACK_ROWS, replace=False))
-            cos_all = nearest_neighbor_cosine(
-                X[sub], np.zeros(sub.size, dtype=np.int64), n_neighbors=n_neighbors,
-                device=device,
-            )
-            fallback = np.median(finish(kappa_from_cosine(cos_all, d, method=kappa)))
-        values[~has] = fallback
-    else:
-        values = np.full(rows.size, finish(float(kappa)))
-    out[rows] = values
-    return out
+def _finish(raw, bandwidth, floor, kappa_max):
+    raw = np.maximum(np.asarray(raw, dtype=np.float64) / float(bandwidth), floor)
+    return np.minimum(raw, float(kappa_max))
+
+
+def neighbour_kappa(X, groups, *, kappa="moment", bandwidth=1.0, kappa_max=1e5, n_neighbors=1,
+                    kappa_min=None, device=None):
+    """Concentration of every row from its own group alone; NaN for a row alone in it.
+
+    The part of :func:`local_kappa` that needs only the rows of one group
+    (so a worker holding one class can compute it); :func:`local_kappa` then
+    fills the NaN with a fallback.  Parameters as in :func:`local_kappa`.
+
+    Returns
+    -------
+    kappa : ndarray of shape (n_samples,), float64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skltsynth.resamplers.vmf_kde import neighbour_kappa
+    >>> X = np.array([[1.0, 0.0, 0.0], [0.8, 0.6, 0.0], [0.0, 0.0, 1.0]])
+    >>> neighbour_kappa(X, np.array([0, 0, 1])).round(1)
+    array([5.2, 5.2, nan])
+    """
+    floor, group_floor = _kappa_bounds(kappa_min, kappa_max)
+    if not isinstance(kappa, str):
+        return np.full(X.shape[0], _finish(float(kappa), bandwidth, floor, kappa_max))
+    cos = nearest_neighbor_cosine(X, groups, n_neighbors=n_neighbors, device=device)
+    values = np.full(X.shape[0], np.nan)
+    has = ~np.isnan(cos)
+    values[has] = _finish(kappa_from_cosine(cos[has], X.shape[1], method=kappa), bandwidth,
+                          floor, kappa_max)
+    if group_floor and has.any():  # no kernel wider than its group's median kernel
+        values[has] = np.maximum(values[has], _group_median(values[has], groups[has]))
+    return values
+
+
+def fallback_rows(n, random_state=None):
+    """Sorted rows of the global fallback: all ``n``, or ``FALLBACK_ROWS`` drawn uniformly.
+
+    Parameters
+    ----------
+    n : int
+        Rows in the data set.
+    random_state : int, Generator or None, default=None
+        Used only when ``n > FALLBACK_ROWS``.
+
+    Returns
+    -------
+    rows : ndarray of int64
+    """
+    if n <= FALLBACK_ROWS:
+        return np.arange(n, dtype=np.int64)
+    rng = check_random_state(random_state)
+    return np.sort(rng.choice(n, size=FALLBACK_ROWS, replace=False)).astype(np.int64)
+
+
+def global_fallback_kappa(X_sub, *, kappa="moment", bandwidth=1.0, kappa_max=1e5,
+                          n_neighbors=1, kappa_min=None, device=None):
+    """Median concentration of ``X_sub``, each row against its nearest row in any group.
+
+    ``X_sub`` is the data set or its :func:`fallback_rows` subsample;
+    parameters as in :func:`local_kappa`.
+
+    Returns
+    -------
+    kappa : float
+    """
+    floor, _ = _kappa_bounds(kappa_min, kappa_max)
+    cos_all = nearest_neighbor_cosine(X_sub, np.zeros(X_sub.shape[0], dtype=np.int64),
+                                      n_neighbors=n_neighbors, device=device)
+    return float(np.median(_finish(kappa_from_cosine(cos_all, X_sub.shape[1], method=kappa),
+                                   bandwidth, floor, kappa_max)))
 
 
 class VMFKDEResampler(BaseEmbeddingResampler):
@@ -190,7 +256,10 @@ class VMFKDEResampler(BaseEmbeddingResampler):
         CLINC150-LT validation split).
     batch_size : int or None, default=None
         Synthetic rows drawn per block (bounds memory); ``None`` keeps a block
-        near 4M numbers.
+        near 4M numbers.  Every block of every group draws from its own random
+        stream, so the output depends on ``random_state`` and ``batch_size``
+        but not on the order or place the groups are processed in (the same
+        rows in memory and on a Dask cluster, see :mod:`skltsynth.distributed`).
     sampling_strategy : float, str, dict or callable, default="auto"
         Rows to generate per class (imbalanced-learn semantics) or per DIR bin;
         see :class:`~skltsynth.base.BaseEmbeddingResampler`.
@@ -343,63 +412,119 @@ class VMFKDEResampler(BaseEmbeddingResampler):
                 f"kappa_min ({self.kappa_min!r}) must not exceed kappa_max ({self.kappa_max!r})."
             )
 
-    def _seeds(self, plan):
-        """One seed row index per synthetic row, drawn uniformly from its group's pool."""
-        new_groups = plan.new_groups()
-        pools = plan.seed_pool(min_rows=2)
-        keys = np.fromiter(pools.keys(), dtype=np.int64, count=len(pools))
-        sizes = np.array([len(pools[g]) for g in keys], dtype=np.int64)
-        flat = np.concatenate([pools[g] for g in keys]).astype(np.int64)
-        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        slot = np.empty(plan.n_groups, dtype=np.int64)
-        slot[keys] = np.arange(keys.size)
-        which = slot[new_groups]
-        pick = np.floor(self._rng.random(new_groups.size) * sizes[which]).astype(np.int64)
-        pick = np.minimum(pick, sizes[which] - 1)
-        return new_groups, flat[offsets[which] + pick], flat
+    # ------------------------------------------------------ per-group work
+    # The in-memory path below and skltsynth.distributed call the same three
+    # methods, each with only the rows it needs, so both draw the same rows.
+    def _kappa_params(self):
+        return dict(kappa=self.kappa, bandwidth=self.bandwidth, kappa_max=self.kappa_max,
+                    n_neighbors=self.n_neighbors, kappa_min=self.kappa_min, device=self.device_)
 
-    def _generate(self, X, y, plan):
-        new_groups, seeds, pool_rows = self._seeds(plan)
-        kappa = local_kappa(
-            X,
-            plan.groups,
-            kappa=self.kappa,
-            bandwidth=self.bandwidth,
-            kappa_max=self.kappa_max,
-            rows=np.unique(pool_rows),
-            n_neighbors=self.n_neighbors,
-            kappa_min=self.kappa_min,
-            device=self.device_,
-            random_state=self._rng,
-        )
-        self.kappa_ = kappa
+    def _block_rows(self, n_features):
+        """Synthetic rows per seed block (each block has its own random stream)."""
+        return self.batch_size or max(1, (1 << 22) // max(n_features, 1))
 
-        m, d = seeds.size, X.shape[1]
-        norms = np.linalg.norm(X, axis=1)
-        out = np.empty((m, d), dtype=X.dtype)
-        block = self.batch_size or max(1, (1 << 22) // max(d, 1))
-        generator = self._torch_generator()
-        starts = range(0, m, block)
-        for start in self._progress(starts, total=len(starts), desc="vMF sampling"):
-            idx = seeds[start : start + block]
-            mu = X[idx]
-            zero = norms[idx] == 0
+    def _group_kappa(self, X_group):
+        """Kernel concentration of every row of one group (NaN for a row alone in it)."""
+        return neighbour_kappa(X_group, np.zeros(X_group.shape[0], dtype=np.int64),
+                               **self._kappa_params())
+
+    def _fallback_kappa(self, known, n_samples, take_rows):
+        """Concentration of a seed row alone in its group.
+
+        The median of ``known`` (the concentrations of all seed rows that have
+        a neighbour, any order); when there is none, the global fallback on
+        the :func:`fallback_rows` of the data, fetched with
+        ``take_rows(indices)``.
+        """
+        known = np.asarray(known, dtype=np.float64)
+        known = known[~np.isnan(known)]
+        if known.size:
+            return float(np.median(known))
+        rows = fallback_rows(n_samples, self._stream_rng(_FALLBACK_STREAM))
+        return global_fallback_kappa(take_rows(rows), **self._kappa_params())
+
+    def _generate_group(self, g, X_pool, y_pool, pool_groups, kappa_pool, fallback, plan,
+                        blocks=None):
+        """Synthetic rows of group ``g`` from its seed pool alone.
+
+        Parameters
+        ----------
+        g : int
+            Group index (class or DIR bin) with ``plan.n_new[g] > 0``.
+        X_pool, y_pool, pool_groups, kappa_pool : ndarray
+            Rows of the group's seed pool (in input order, bin by bin for a
+            pooled DIR bin), their targets, groups and concentrations (NaN
+            for a row alone in its group, replaced by ``fallback``).
+        fallback : float or None
+            See :meth:`_fallback_kappa`.
+        plan : ResamplingPlan
+            Only its ``n_new``, ``task`` and targets of groups are used.
+        blocks : iterable of int, default=None
+            Seed blocks to draw (default all); block ``b`` holds synthetic
+            rows ``b * B`` to ``(b + 1) * B`` of the group, ``B =``
+            :meth:`_block_rows`, drawn from stream ``(_SAMPLE_STREAM, g, b)``.
+
+        Returns
+        -------
+        X_new, y_new : ndarray
+        """
+        n_new, (size, d) = int(plan.n_new[g]), X_pool.shape
+        step = self._block_rows(d)
+        if blocks is None:
+            blocks = range(-(-n_new // step))
+        missing = np.isnan(kappa_pool)
+        if missing.any():
+            kappa_pool = np.where(missing, fallback, kappa_pool)
+        norms = np.linalg.norm(X_pool, axis=1)
+        X_parts, y_parts = [], []
+        for b in blocks:
+            k = min(step, n_new - b * step)
+            rng = self._stream_rng(_SAMPLE_STREAM, g, b)
+            pick = np.minimum(np.floor(rng.random(k) * size).astype(np.int64), size - 1)
+            mu = X_pool[pick]
+            zero = norms[pick] == 0
             if zero.any():
-                mu = mu.copy()
                 mu[zero] = 0.0
                 mu[zero, 0] = 1.0
             mu_t = torch.from_numpy(np.ascontiguousarray(mu)).to(self.device_)
-            draws = sample_vmf(mu_t, kappa[idx], generator=generator, batch_size=block)
-            scale = torch.from_numpy(norms[idx]).to(device=self.device_, dtype=draws.dtype)
-            out[start : start + block] = (draws * scale[:, None]).cpu().numpy()
-        if plan.task == "regression":
-            # A seed of the requested bin lends its own target; a seed borrowed from a
-            # neighbouring bin (sparse bins) cannot, or the row would land in that bin:
-            # it takes the plan's target for the requested bin (centre or uniform).
-            y_new = y[seeds].copy()
-            borrowed = plan.groups[seeds] != new_groups
-            if borrowed.any():
-                y_new[borrowed] = plan.synthetic_targets(new_groups[borrowed], self._rng)
-        else:
-            y_new = plan.synthetic_targets(new_groups, self._rng)
-        return SyntheticRows(out, y_new, None)
+            draws = sample_vmf(mu_t, kappa_pool[pick], generator=torch_generator(rng, self.device_),
+                               batch_size=step)
+            scale = torch.from_numpy(norms[pick]).to(device=self.device_, dtype=draws.dtype)
+            X_parts.append((draws * scale[:, None]).cpu().numpy())
+            if plan.task == "regression":
+                # A seed of the requested bin lends its own target; a seed borrowed from a
+                # neighbouring bin (sparse bins) cannot, or the row would land in that bin:
+                # it takes the plan's target for the requested bin (centre or uniform).
+                y_new = y_pool[pick].copy()
+                borrowed = pool_groups[pick] != g
+                if borrowed.any():
+                    y_new[borrowed] = plan.synthetic_targets(np.full(borrowed.sum(), g), rng)
+            else:
+                y_new = plan.synthetic_targets(np.full(k, g), rng)
+            y_parts.append(y_new)
+        if not X_parts:
+            return np.empty((0, d), dtype=X_pool.dtype), y_pool[:0]
+        return np.concatenate(X_parts), np.concatenate(y_parts)
+
+    def _generate(self, X, y, plan):
+        pools = plan.seed_pool(min_rows=2)
+        rows = np.unique(np.concatenate(list(pools.values())))  # every potential seed row
+        order = rows[np.argsort(plan.groups[rows], kind="stable")]
+        bounds = np.flatnonzero(np.r_[True, np.diff(plan.groups[order]) != 0, True])
+        kappa = np.full(X.shape[0], np.nan)
+        for lo, hi in zip(bounds[:-1], bounds[1:]):  # group by group, in input order
+            kappa[order[lo:hi]] = self._group_kappa(X[order[lo:hi]])
+        missing = rows[np.isnan(kappa[rows])]
+        fallback = None
+        if missing.size:
+            fallback = self._fallback_kappa(kappa[rows], X.shape[0], lambda idx: X[idx])
+            kappa[missing] = fallback
+        self.kappa_ = kappa
+        X_parts, y_parts = [], []
+        for g in self._progress(plan.n_new, total=len(plan.n_new), desc="vMF sampling"):
+            pool = pools[g]
+            X_g, y_g = self._generate_group(g, X[pool], y[pool], plan.groups[pool], kappa[pool],
+                                            fallback, plan)
+            X_parts.append(X_g)
+            y_parts.append(y_g)
+        return SyntheticRows(np.concatenate(X_parts), np.concatenate(y_parts), None)
