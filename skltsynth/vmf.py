@@ -255,7 +255,7 @@ def _rowwise_dot(a, b):
 
 
 def _gaussian_statistics(v, mu):
-    """Draw ``v ~ N(0, I)`` in place and return ``(|v|^2, v . mu, |mu|^2)`` per row (float64)."""
+    """``(|v|^2, v . mu, |mu|^2)`` per row (float64); checks ``mu`` on the way."""
     mm = torch.linalg.vector_norm(mu, dim=1).to(torch.float64) ** 2
     if not bool(torch.all(torch.isfinite(mm))):
         raise ValueError("mu must be finite.")
@@ -268,15 +268,44 @@ def _gaussian_statistics(v, mu):
 def _tangent_squared_norms(v, mu, vv, vm, mm):
     """``|v - (v . mu / |mu|^2) mu|^2`` per row, recomputed from the rows where it is small.
 
-    ``mu`` is read only at those rows (and cast to ``v``'s dtype and device there).
     """
     tan2 = vv - vm * vm / mm
     small = torch.nonzero(tan2 < _TANGENT_RECOMPUTE * vv).reshape(-1)
     if small.numel():
-        mu_small = mu[small.to(mu.device)].to(device=v.device, dtype=v.dtype)
-        tangent = v[small] - (vm / mm)[small, None].to(v.dtype) * mu_small
+        tangent = v[small] - (vm / mm)[small, None].to(v.dtype) * mu[small]
         tan2[small] = torch.linalg.vector_norm(tangent.to(torch.float64), dim=1) ** 2
     return tan2
+
+
+def _sample_block(mu, kappa, v, generator):
+    """vMF draws for one block of rows, written into ``v`` (k, d).
+
+    ``mu`` (k, d) holds the raw (unnormalised) mean directions and ``kappa``
+    (k,) their concentrations (float64).  Pass 1 draws one Gaussian ``v`` and
+    three row statistics; the scalar work of Wood's steps 1-4 then runs over
+    all rows of the block at once.  Because ``v`` is isotropic,
+    ``(1 + cos(v, mu)) / 2`` is a ``Beta(m/2, m/2)`` draw independent of the
+    direction of ``v``'s tangent part: it is every row's first proposal.
+    Pass 2 forms ``x = W mu / |mu| + sqrt(1 - W^2) t / |t|`` with
+    ``t = v - (v . mu / |mu|^2) mu`` in place as ``beta v + alpha mu``.
+    """
+    d = mu.shape[1]
+    v.normal_(generator=generator)
+    vv, vm, mm = _gaussian_statistics(v, mu)
+    if d == 1:
+        # S^0 = {-1, +1}: P(x = mu) = 1 / (1 + exp(-2 kappa)).
+        u = torch.rand(kappa.shape, dtype=torch.float64, device=v.device, generator=generator)
+        beta = torch.zeros_like(kappa)
+        alpha = torch.where(u < torch.sigmoid(2.0 * kappa), 1.0, -1.0) / torch.sqrt(mm)
+    else:
+        Z_first = 0.5 * (1.0 + vm / torch.sqrt(mm * vv))
+        W, one_minus_W = _wood_cosines(_WoodConstants(kappa, d - 1), Z_first, generator,
+                                       v.dtype)
+        sin = torch.sqrt(torch.clamp(one_minus_W * (1.0 + W), min=0.0))
+        tan2 = _tangent_squared_norms(v, mu, vv, vm, mm)
+        beta = sin / torch.sqrt(torch.clamp(tan2, min=1e-300))
+        alpha = W / torch.sqrt(mm) - beta * vm / mm
+    v.mul_(beta.to(v.dtype)[:, None]).addcmul_(mu, alpha.to(v.dtype)[:, None])
 
 
 def sample_vmf(mu, kappa, random_state=None, *, device=None, generator=None, batch_size=None):
@@ -380,42 +409,15 @@ def sample_vmf(mu, kappa, random_state=None, *, device=None, generator=None, bat
     kappa_t = kappa_t.to(device)
     # The Gaussian rows are drawn straight into the output when dtype and device allow.
     in_place = out.dtype == work_dtype and out.device == device
-    v_all = out if in_place else torch.empty((n, d), dtype=work_dtype, device=device)
-    blocks = [slice(start, min(n, start + batch_size)) for start in range(0, n, batch_size)]
-
-    def mu_block(rows):
-        return mu_t[rows].to(device=device, dtype=work_dtype)
-
-    # Pass 1: one Gaussian (n, d) and three row statistics; the scalar work of Wood's
-    # steps 1-4 then runs once over all rows (vectorised), not per block.
-    stats = torch.empty((3, n), dtype=torch.float64, device=device)
-    for rows in blocks:
-        v = v_all[rows]
-        v.normal_(generator=generator)
-        stats[:, rows] = torch.stack(_gaussian_statistics(v, mu_block(rows)))
-    vv, vm, mm = stats
-    if d == 1:
-        # S^0 = {-1, +1}: P(x = mu) = 1 / (1 + exp(-2 kappa)).
-        u = torch.rand(n, dtype=torch.float64, device=device, generator=generator)
-        beta = torch.zeros(n, dtype=torch.float64, device=device)
-        alpha = torch.where(u < torch.sigmoid(2.0 * kappa_t), 1.0, -1.0) / torch.sqrt(mm)
-    else:
-        # Because v is isotropic, (1 + cos(v, mu)) / 2 is a Beta(m/2, m/2) draw independent
-        # of the direction of v's tangent part: the first proposal of every row.
-        Z_first = 0.5 * (1.0 + vm / torch.sqrt(mm * vv))
-        W, one_minus_W = _wood_cosines(_WoodConstants(kappa_t, d - 1), Z_first, generator,
-                                       work_dtype)
-        sin = torch.sqrt(torch.clamp(one_minus_W * (1.0 + W), min=0.0))
-        tan2 = _tangent_squared_norms(v_all, mu_t, vv, vm, mm)
-        beta = sin / torch.sqrt(torch.clamp(tan2, min=1e-300))
-        alpha = W / torch.sqrt(mm) - beta * vm / mm
-    # Pass 2: x = W mu / |mu| + sqrt(1 - W^2) t / |t| with t = v - (v . mu / |mu|^2) mu,
-    # i.e. beta v + alpha mu, in place.
-    beta, alpha = beta.to(work_dtype)[:, None], alpha.to(work_dtype)[:, None]
-    for rows in blocks:
-        v_all[rows].mul_(beta[rows]).addcmul_(mu_block(rows), alpha[rows])
-    if not in_place:
-        out.copy_(v_all)
+    buffer = None if in_place else torch.empty((min(n, batch_size), d), dtype=work_dtype,
+                                               device=device)
+    for start in range(0, n, batch_size):
+        rows = slice(start, min(n, start + batch_size))
+        v = out[rows] if in_place else buffer[:rows.stop - start]
+        _sample_block(mu_t[rows].to(device=device, dtype=work_dtype), kappa_t[rows], v,
+                      generator)
+        if not in_place:
+            out[rows] = v.to(device=out.device, dtype=out_dtype)
     if single:
         out = out[0]
     return out if is_tensor else out.numpy()
