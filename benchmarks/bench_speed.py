@@ -51,7 +51,7 @@ if str(ROOT) not in sys.path:
 RESULTS = ROOT / "docs" / "benchmark" / "speed"
 COMMAND = ("OMP_NUM_THREADS=1 python benchmarks/bench_speed.py --part vmf --save; "
            "OMP_NUM_THREADS=2 python benchmarks/bench_speed.py --part diffusion --threads 2 "
-           "--save")
+           "--old-defaults --save")
 
 
 # ------------------------------------------------------------------- helpers
@@ -138,6 +138,128 @@ def _vmf_markdown(result):
     return "\n".join(lines)
 
 
+# ----------------------------------------------------------- diffusion part
+#: The resamplers' engine settings before data-driven sizing (the comparison point).
+PREVIOUS_DEFAULTS = {"hidden_dim": 512, "n_layers": 3, "batch_size": 256, "train_steps": 1000}
+
+
+def long_tailed_classes(n_rows=5000, d=384, n_classes=50, imbalance_ratio=20, seed=0):
+    """Clustered unit rows (class mean + noise) with an exponential class profile."""
+    from skltsynth.datasets import long_tailed_counts
+
+    n_max = 10
+    while sum(long_tailed_counts(n_classes, n_max + 1, imbalance_ratio)) <= n_rows:
+        n_max += 1
+    counts = long_tailed_counts(n_classes, n_max, imbalance_ratio)
+    rng = np.random.default_rng(seed)
+    means = rng.standard_normal((n_classes, d))
+    y = np.repeat(np.arange(n_classes), counts)
+    X = means[y] + 1.5 * rng.standard_normal((y.size, d))
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    return X.astype(np.float32), y
+
+
+def long_tailed_regression(n_rows=20000, d=13, seed=0):
+    """Tabular rows whose target is skewed (few rows at high values)."""
+    rng = np.random.default_rng(seed)
+    y = rng.gamma(2.0, 1.0, n_rows)
+    latent = rng.standard_normal((n_rows, d))
+    latent[:, 0] = np.log1p(y) + 0.1 * latent[:, 0]
+    latent[:, 1] = np.sqrt(y) * latent[:, 1]
+    mix = rng.standard_normal((d, d)) / np.sqrt(d) + np.eye(d)
+    return (latent @ mix).astype(np.float32), y
+
+
+def denoiser_flops(d, hidden, n_layers, time_embed_dim=128):
+    """Multiply-add FLOPs (2 per MAC) of one row through ResidualMLPDenoiser's forward pass."""
+    return 2 * (2 * d * hidden + time_embed_dim * hidden + hidden * hidden
+                + 2 * n_layers * hidden * hidden)
+
+
+def matmul_flops_per_s(batch, hidden, device, repeats=20):
+    """Measured throughput of a (batch x hidden) @ (hidden x hidden) float32 product."""
+    a = torch.randn(batch, hidden, device=device)
+    b = torch.randn(hidden, hidden, device=device)
+    a @ b
+    _, wall, _ = _timed(lambda: [a @ b for _ in range(repeats)])
+    return 2.0 * batch * hidden * hidden * repeats / wall
+
+
+def _one_diffusion_run(X, y, params, device, seed=0):
+    from skltsynth.resamplers.latent_diffusion import LatentDiffusionResampler
+
+    res = LatentDiffusionResampler(random_state=seed, device=str(device), **params)
+    (Xr, _), wall, cpu = _timed(lambda: res.fit_resample(X, y))
+    eng = res.engine_
+    n_new = Xr.shape[0] - X.shape[0]
+    return res, {"wall_s": wall, "cpu_s": cpu, "n_new": n_new,
+                 "train_steps_run": eng.n_train_steps_, "stopped_early": eng.stopped_early_,
+                 "best_step": eng.best_step_}
+
+
+def bench_diffusion(device, old_defaults):
+    from imblearn.over_sampling import SMOTE
+
+    from skltsynth._smoter import SMOTER
+    from skltsynth.diffusion import engine_size
+
+    problems = {"classes 5k x 384": long_tailed_classes(),
+                "regression 20k x 13": long_tailed_regression()}
+    rows = []
+    for name, (X, y) in problems.items():
+        classes = name.startswith("classes")
+        n_groups = int(np.unique(y).size) if classes else 50
+        baseline = SMOTE(random_state=0) if classes else SMOTER(random_state=0)
+        _, smote_wall, smote_cpu = _timed(lambda: baseline.fit_resample(X, y))
+        settings = {"sized": engine_size(X.shape[0], X.shape[1], n_groups)}
+        if old_defaults:
+            settings["previous defaults"] = dict(PREVIOUS_DEFAULTS)
+        for label, params in settings.items():
+            res, run = _one_diffusion_run(X, y, params, device)
+            d, h, L = X.shape[1], params["hidden_dim"], params["n_layers"]
+            per_row = denoiser_flops(d, h, L)
+            sampling_steps = res.engine_.config_.sampling_steps
+            train_flops = 3 * per_row * params["batch_size"] * run["train_steps_run"]
+            sample_flops = per_row * run["n_new"] * sampling_steps
+            rate = matmul_flops_per_s(params["batch_size"], h, device)
+            run.update(problem=name, setting=label, params=params, smote_wall_s=smote_wall,
+                       smote_cpu_s=smote_cpu, train_tflop=train_flops / 1e12,
+                       sample_tflop=sample_flops / 1e12, matmul_gflop_per_s=rate / 1e9,
+                       compute_bound_s=(train_flops + sample_flops) / rate,
+                       sampling_steps=sampling_steps)
+            rows.append(run)
+            print(f"{name} [{label}] {params}: fit_resample {run['wall_s']:.1f} s wall "
+                  f"({run['cpu_s']:.1f} s CPU), {run['train_steps_run']} steps, "
+                  f"{run['n_new']} new rows; compute bound {run['compute_bound_s']:.1f} s at "
+                  f"{rate / 1e9:.0f} GFLOP/s; SMOTE {smote_wall:.2f} s", flush=True)
+    return rows
+
+
+def _diffusion_markdown(result):
+    m = result["machine"]
+    lines = ["# Diffusion engine: fit_resample time against SMOTE and the compute bound", "",
+             f"Device: {m['device']} (GPU: {m['gpu']}); threads {m['threads']}; load average "
+             f"at start {m['load_average'][0]:.1f} on {m['cpu_count']} cores.  Compute bound = "
+             "FLOPs of training (3 x forward, steps actually run) and sampling (DDIM steps x new "
+             "rows) at the measured throughput of a (batch x h) @ (h x h) matmul.", "",
+             "| problem | setting | h / L / batch | steps run (max) | new rows | wall s | CPU s | "
+             "compute bound s | SMOTE s |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in result["rows"]:
+        p = r["params"]
+        lines.append(f"| {r['problem']} | {r['setting']} | {p['hidden_dim']} / {p['n_layers']} / "
+                     f"{p['batch_size']} | {r['train_steps_run']} ({p['train_steps']}) | "
+                     f"{r['n_new']} | {r['wall_s']:.1f} | {r['cpu_s']:.1f} | "
+                     f"{r['compute_bound_s']:.1f} | {r['smote_wall_s']:.2f} |")
+    lines += ["", f"Reproduce: `{result['command']}`", ""]
+    return "\n".join(lines)
+
+
+def run_diffusion(args, device, machine):
+    result = {"machine": machine, "command": COMMAND.split("; ")[1],
+              "rows": bench_diffusion(device, args.old_defaults)}
+    return result, _diffusion_markdown(result)
+
+
 # --------------------------------------------------------------------- main
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -147,6 +269,8 @@ def main(argv=None):
     parser.add_argument("--n", type=int, default=200_000, help="rows of the vMF benchmark")
     parser.add_argument("--dims", type=int, nargs="+", default=[384, 768, 1024])
     parser.add_argument("--device", default=None, help="default: cuda when available, else cpu")
+    parser.add_argument("--old-defaults", action="store_true",
+                        help="also time the previous fixed engine defaults (slow)")
     parser.add_argument("--save", action="store_true", help=f"write results under {RESULTS}")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -159,8 +283,6 @@ def main(argv=None):
                       "rows": bench_vmf(args.n, args.dims, args.repeats, device)}
             markdown = _vmf_markdown(result)
         else:
-            from bench_speed_diffusion import run_diffusion  # noqa: PLC0415
-
             result, markdown = run_diffusion(args, device, _machine(args.threads, device))
         print(markdown)
         if args.save:
