@@ -160,75 +160,152 @@ def kappa_from_cosine(c, d, method="moment"):
 
 
 # --------------------------------------------------------------------- sampler
-def _standard_gamma(shape_value, n, generator, device):
-    alpha = torch.full((n,), float(shape_value), dtype=torch.float64, device=device)
-    return torch._standard_gamma(alpha, generator=generator)
+# Rows redrawn per rejected row and round of Wood's step 3-4 after the first proposal.
+_RETRY_PROPOSALS = 2
+# A row whose tangent part holds less than this fraction of |v|^2 gets its tangent norm
+# recomputed from the vectors (the Gram-matrix difference would lose digits there).
+_TANGENT_RECOMPUTE = 1.0 / 16.0
 
 
-def _wood_cosines(kappa, m, generator):
-    """Draw ``W = mu . x`` for every row by Wood's rejection sampler (float64).
+def _symmetric_beta(half_m, shape, generator, dtype, device):
+    """``Z ~ Beta(m/2, m/2)`` as ``(1 + x_1) / 2`` of a uniform point of ``S^m``.
 
-    ``kappa`` is a float64 tensor of shape (n,); ``m = d - 1 >= 1``.  Returns
-    ``(W, one_minus_W)``; the second is computed without cancellation.
+    ``x_1 = g / sqrt(g^2 + 2 G)`` with ``g ~ N(0, 1)`` and ``G ~ Gamma(m/2)``
+    (``2 G ~ chi^2_m``): one Gamma draw per proposal instead of two.
     """
-    device = kappa.device
-    n = kappa.shape[0]
-    # Step 1-2, stable form: b = m / (2 kappa + sqrt(4 kappa^2 + m^2)).
-    b = m / (2.0 * kappa + torch.sqrt(4.0 * kappa**2 + float(m) ** 2))
-    x0 = (1.0 - b) / (1.0 + b)
-    log_one_minus_x0sq = np.log(4.0) + torch.log(b) - 2.0 * torch.log1p(b)
-    one_minus_x0 = 2.0 * b / (1.0 + b)
+    alpha = torch.full(shape, float(half_m), dtype=dtype, device=device)
+    chi2 = 2.0 * torch._standard_gamma(alpha, generator=generator)
+    g = torch.randn(shape, dtype=dtype, device=device, generator=generator)
+    return (0.5 * (1.0 + g / torch.sqrt(g * g + chi2))).to(torch.float64)
 
-    W = torch.empty(n, dtype=torch.float64, device=device)
-    one_minus_W = torch.empty(n, dtype=torch.float64, device=device)
-    pending = torch.arange(n, device=device)
-    half_m = m / 2.0
-    for _ in range(_MAX_REJECTION_ROUNDS):
-        k = pending.shape[0]
-        if k == 0:
-            return W, one_minus_W
-        bp, x0p, kp = b[pending], x0[pending], kappa[pending]
-        # Step 3: Z ~ Beta(m/2, m/2) from two Gamma draws, U ~ Uniform(0, 1).
-        g1 = _standard_gamma(half_m, k, generator, device)
-        g2 = _standard_gamma(half_m, k, generator, device)
-        Z = g1 / (g1 + g2)
-        U = torch.rand(k, dtype=torch.float64, device=device, generator=generator)
-        denom = 1.0 - (1.0 - bp) * Z
-        w = (1.0 - (1.0 + bp) * Z) / denom
-        omw = 2.0 * bp * Z / denom  # 1 - w without cancellation
+
+class _WoodConstants:
+    """Per-row constants of Wood's steps 1-2 (float64, cancellation-free), ``m = d - 1``."""
+
+    def __init__(self, kappa, m):
+        self.m, self.kappa = m, kappa
+        self.b = m / (2.0 * kappa + torch.sqrt(4.0 * kappa**2 + float(m) ** 2))
+        self.x0 = (1.0 - self.b) / (1.0 + self.b)
+        self.log_one_minus_x0sq = np.log(4.0) + torch.log(self.b) - 2.0 * torch.log1p(self.b)
+        self.one_minus_x0 = 2.0 * self.b / (1.0 + self.b)
+
+    def propose(self, Z, U, rows=None):
+        """``(w, 1 - w, accepted)`` of proposals ``Z`` (Beta) and ``U`` (uniform).
+
+        ``Z`` and ``U`` have shape ``(k,)`` (one proposal for every row) or
+        ``(len(rows), r)`` (``r`` proposals for each of ``rows``).
+        """
+        expand = (lambda a: a) if rows is None else (lambda a: a[rows, None])
+        b, x0 = expand(self.b), expand(self.x0)
+        denom = 1.0 - (1.0 - b) * Z
+        w = (1.0 - (1.0 + b) * Z) / denom
+        omw = 2.0 * b * Z / denom  # 1 - w without cancellation
         # Step 4, stable test: kappa (w - x0) + m (log(1 - x0 w) - log(1 - x0^2)) >= log U,
         # with w - x0 = (1 - x0) - (1 - w) and 1 - x0 w = (1 - x0) + x0 (1 - w).
-        lhs = kp * (one_minus_x0[pending] - omw) + m * (
-            torch.log(one_minus_x0[pending] + x0p * omw) - log_one_minus_x0sq[pending]
-        )
-        accept = lhs >= torch.log(U)
-        idx = pending[accept]
-        W[idx] = w[accept]
-        one_minus_W[idx] = omw[accept]
-        pending = pending[~accept]
+        one_minus_x0 = expand(self.one_minus_x0)
+        lhs = expand(self.kappa) * (one_minus_x0 - omw) + self.m * (
+            torch.log(one_minus_x0 + x0 * omw) - expand(self.log_one_minus_x0sq))
+        return w, omw, lhs >= torch.log(U)
+
+
+def _wood_cosines(const, Z_first, generator, work_dtype):
+    """``W = mu . x`` (and ``1 - W``) of every row by Wood's rejection sampler (float64).
+
+    The first proposal of every row is ``Z_first`` (taken from the row's own
+    Gaussian draw, see :func:`sample_vmf`); each rejected row then gets
+    ``_RETRY_PROPOSALS`` proposals a round, all rows at once, until every row
+    has accepted one.
+    """
+    device = Z_first.device
+    k = Z_first.shape[0]
+    U = torch.rand(k, dtype=torch.float64, device=device, generator=generator)
+    W, one_minus_W, accept = const.propose(Z_first, U)
+    pending = torch.nonzero(~accept).reshape(-1)
+    half_m = const.m / 2.0
+    for _ in range(_MAX_REJECTION_ROUNDS):
+        if pending.numel() == 0:
+            return W, one_minus_W
+        shape = (pending.numel(), _RETRY_PROPOSALS)
+        Z = _symmetric_beta(half_m, shape, generator, work_dtype, device)
+        U = torch.rand(shape, dtype=torch.float64, device=device, generator=generator)
+        w, omw, ok = const.propose(Z, U, rows=pending)
+        first = torch.argmax(ok.to(torch.int8), dim=1)  # first accepted proposal of each row
+        done = ok.any(dim=1)
+        pick = first[done, None]
+        idx = pending[done]
+        W[idx] = torch.gather(w[done], 1, pick)[:, 0]
+        one_minus_W[idx] = torch.gather(omw[done], 1, pick)[:, 0]
+        pending = pending[~done]
     raise RuntimeError(  # pragma: no cover - acceptance rate is far above 1e-4
         "The vMF rejection sampler did not converge; this is a bug, please report it."
     )
 
 
-def _sample_block(mu, kappa, generator):
-    """vMF draws for one block: ``mu`` (k, d) unit rows (float32/64), ``kappa`` float64 (k,)."""
-    k, d = mu.shape
+def _rowwise_dot(a, b):
+    """``(a * b).sum(1)`` for (k, d) arrays as pairs of 2 x 2 batched products (no (k, d) temporary)."""
+    k, d = a.shape
+    even = k - k % 2
+    out = torch.empty(k, dtype=a.dtype, device=a.device)
+    if even:
+        pairs = torch.bmm(a[:even].view(even // 2, 2, d), b[:even].view(even // 2, 2, d).transpose(1, 2))
+        out[:even] = torch.diagonal(pairs, dim1=1, dim2=2).reshape(even)
+    if k % 2:
+        out[-1] = a[-1] @ b[-1]
+    return out
+
+
+def _gaussian_statistics(v, mu):
+    """``(|v|^2, v . mu, |mu|^2)`` per row (float64); checks ``mu`` on the way."""
+    mm = torch.linalg.vector_norm(mu, dim=1).to(torch.float64) ** 2
+    if not bool(torch.all(torch.isfinite(mm))):
+        raise ValueError("mu must be finite.")
+    if bool(torch.any(mm == 0)):
+        raise ValueError("mu has a zero row; a mean direction must be non-zero.")
+    vv = torch.linalg.vector_norm(v, dim=1).to(torch.float64) ** 2
+    return vv, _rowwise_dot(v, mu).to(torch.float64), mm
+
+
+def _tangent_squared_norms(v, mu, vv, vm, mm):
+    """``|v - (v . mu / |mu|^2) mu|^2`` per row, recomputed from the rows where it is small.
+
+    """
+    tan2 = vv - vm * vm / mm
+    small = torch.nonzero(tan2 < _TANGENT_RECOMPUTE * vv).reshape(-1)
+    if small.numel():
+        tangent = v[small] - (vm / mm)[small, None].to(v.dtype) * mu[small]
+        tan2[small] = torch.linalg.vector_norm(tangent.to(torch.float64), dim=1) ** 2
+    return tan2
+
+
+def _sample_block(mu, kappa, v, generator):
+    """vMF draws for one block of rows, written into ``v`` (k, d).
+
+    ``mu`` (k, d) holds the raw (unnormalised) mean directions and ``kappa``
+    (k,) their concentrations (float64).  Pass 1 draws one Gaussian ``v`` and
+    three row statistics; the scalar work of Wood's steps 1-4 then runs over
+    all rows of the block at once.  Because ``v`` is isotropic,
+    ``(1 + cos(v, mu)) / 2`` is a ``Beta(m/2, m/2)`` draw independent of the
+    direction of ``v``'s tangent part: it is every row's first proposal.
+    Pass 2 forms ``x = W mu / |mu| + sqrt(1 - W^2) t / |t|`` with
+    ``t = v - (v . mu / |mu|^2) mu`` in place as ``beta v + alpha mu``.
+    """
+    d = mu.shape[1]
+    v.normal_(generator=generator)
+    vv, vm, mm = _gaussian_statistics(v, mu)
     if d == 1:
         # S^0 = {-1, +1}: P(x = mu) = 1 / (1 + exp(-2 kappa)).
-        p_same = torch.sigmoid(2.0 * kappa)
-        u = torch.rand(k, dtype=torch.float64, device=mu.device, generator=generator)
-        sign = torch.where(u < p_same, 1.0, -1.0).to(mu.dtype)
-        return mu * sign[:, None]
-    W, one_minus_W = _wood_cosines(kappa, d - 1, generator)
-    sin = torch.sqrt(torch.clamp(one_minus_W * (1.0 + W), min=0.0))
-    # Step 5: tangent direction from N(0, I) projected off mu (in place: bounded memory).
-    v = torch.randn(k, d, dtype=mu.dtype, device=mu.device, generator=generator)
-    v.sub_((v * mu).sum(dim=1, keepdim=True) * mu)
-    v.div_(torch.clamp(torch.linalg.vector_norm(v, dim=1, keepdim=True), min=1e-30))
-    v.mul_(sin.to(mu.dtype)[:, None])
-    v.add_(W.to(mu.dtype)[:, None] * mu)
-    return v.div_(torch.clamp(torch.linalg.vector_norm(v, dim=1, keepdim=True), min=1e-30))
+        u = torch.rand(kappa.shape, dtype=torch.float64, device=v.device, generator=generator)
+        beta = torch.zeros_like(kappa)
+        alpha = torch.where(u < torch.sigmoid(2.0 * kappa), 1.0, -1.0) / torch.sqrt(mm)
+    else:
+        Z_first = 0.5 * (1.0 + vm / torch.sqrt(mm * vv))
+        W, one_minus_W = _wood_cosines(_WoodConstants(kappa, d - 1), Z_first, generator,
+                                       v.dtype)
+        sin = torch.sqrt(torch.clamp(one_minus_W * (1.0 + W), min=0.0))
+        tan2 = _tangent_squared_norms(v, mu, vv, vm, mm)
+        beta = sin / torch.sqrt(torch.clamp(tan2, min=1e-300))
+        alpha = W / torch.sqrt(mm) - beta * vm / mm
+    v.mul_(beta.to(v.dtype)[:, None]).addcmul_(mu, alpha.to(v.dtype)[:, None])
 
 
 def sample_vmf(mu, kappa, random_state=None, *, device=None, generator=None, batch_size=None):
@@ -329,17 +406,18 @@ def sample_vmf(mu, kappa, random_state=None, *, device=None, generator=None, bat
         raise ValueError(f"batch_size must be a positive integer; got {batch_size}.")
 
     out = torch.empty((n, d), dtype=out_dtype, device=device if is_tensor else "cpu")
+    kappa_t = kappa_t.to(device)
+    # The Gaussian rows are drawn straight into the output when dtype and device allow.
+    in_place = out.dtype == work_dtype and out.device == device
+    buffer = None if in_place else torch.empty((min(n, batch_size), d), dtype=work_dtype,
+                                               device=device)
     for start in range(0, n, batch_size):
-        stop = min(n, start + batch_size)
-        block = mu_t[start:stop].to(device=device, dtype=work_dtype)
-        norms = torch.linalg.vector_norm(block, dim=1, keepdim=True)
-        if not bool(torch.all(torch.isfinite(norms))):
-            raise ValueError("mu must be finite.")
-        if bool(torch.any(norms == 0)):
-            raise ValueError("mu has a zero row; a mean direction must be non-zero.")
-        block = block / norms
-        x = _sample_block(block, kappa_t[start:stop].to(device), generator)
-        out[start:stop] = x.to(device=out.device, dtype=out_dtype)
+        rows = slice(start, min(n, start + batch_size))
+        v = out[rows] if in_place else buffer[:rows.stop - start]
+        _sample_block(mu_t[rows].to(device=device, dtype=work_dtype), kappa_t[rows], v,
+                      generator)
+        if not in_place:
+            out[rows] = v.to(device=out.device, dtype=out_dtype)
     if single:
         out = out[0]
     return out if is_tensor else out.numpy()

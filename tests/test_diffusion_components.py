@@ -1,5 +1,7 @@
 """Standardiser, denoiser, CORAL loss and the training loop (EMA, reproducibility)."""
 
+import math
+
 import pytest
 import torch
 
@@ -112,9 +114,9 @@ def test_time_weight_endpoints_and_head():
     assert torch.allclose(z.norm(dim=1), torch.ones(3))
 
 
-def _train(seed, steps=60, **kw):
+def _train(seed, steps=60, n_rows=64, **kw):
     g = torch.Generator().manual_seed(seed)
-    X = torch.randn(64, 4, generator=g)
+    X = torch.randn(n_rows, 4, generator=g)
     cond = (X[:, 0] > 0).long()
     net = init_parameters_(ResidualMLPDenoiser(4, 32, 1, "class", 2), g)
     kw = {"early_stopping": False, **kw}
@@ -145,10 +147,35 @@ def test_training_with_coral_returns_head_and_requires_labels():
                        generator=g)
 
 
-def test_early_stopping_stops_on_plateau():
-    res = _train(2, steps=2000, early_stopping=True, early_stopping_patience=100,
-                 early_stopping_min_delta=0.5, learning_rate=1e-4)
+def test_early_stopping_stops_on_validation_plateau_and_keeps_best_weights():
+    res = _train(2, steps=2000, n_rows=300, early_stopping=True, validation_interval=20,
+                 n_iter_no_change=2, tol=0.5, learning_rate=1e-4)
     assert res.stopped_early and res.n_steps < 2000
+    assert res.n_validation_rows == 30  # 10% of the 300 rows
+    steps, _ = zip(*res.validation_losses)
+    # tol=0.5: no later evaluation improves on the first by half, so its weights are kept
+    assert steps[-1] == res.n_steps and res.best_step == steps[0] < res.n_steps
+
+
+def test_validation_rows_are_held_out_of_training_and_drawn_from_frequent_rows():
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(400, 4, generator=g)
+    cond = torch.cat([torch.zeros(380), torch.ones(20)]).long()  # class 1 is rare
+    weight = 1.0 / torch.bincount(cond)[cond].double()
+    cfg = DiffusionConfig(train_steps=40, batch_size=64, hidden_dim=16, n_layers=1,
+                          warmup_steps=5, validation_interval=20, n_iter_no_change=100)
+    from skltsynth.diffusion.training import _hold_out
+
+    idx = _hold_out(weight, cfg, torch.Generator().manual_seed(1))
+    assert idx.numel() == 40 and idx.unique().numel() == 40
+    assert int((cond[idx] == 1).sum()) <= 1  # the rare class keeps its rows
+    res = train_denoiser(ResidualMLPDenoiser(4, 16, 1, "class", 2), NoiseScheduler(), X, cond,
+                         cfg, sample_weight=weight, generator=g)
+    assert res.n_validation_rows == 40 and len(res.validation_losses) == 2
+    assert all(math.isfinite(v) for _, v in res.validation_losses)
+    # too few rows for a validation subset: no early stopping, every step runs
+    small = _train(3, steps=30, early_stopping=True)
+    assert small.n_validation_rows == 0 and small.n_steps == 30 and not small.validation_losses
 
 
 def test_config_validation():

@@ -235,3 +235,23 @@ def test_nearest_neighbor_cosine_k_mean_matches_brute_force(k):
 def test_nearest_neighbor_cosine_rejects_bad_k(k):
     with pytest.raises(ValueError, match="n_neighbors"):
         nearest_neighbor_cosine(np.eye(3), [0, 0, 0], n_neighbors=k)
+
+
+def test_circle_draws_match_von_mises_and_stay_unit():
+    # d = 2: small tangent parts are common, their norms are recomputed from the vectors
+    mu = np.tile([0.6, 0.8], (4000, 1))
+    x = sample_vmf(mu, 2.0, random_state=0)
+    np.testing.assert_allclose(np.linalg.norm(x, axis=1), 1.0, atol=1e-12)
+    angle = np.arctan2(x[:, 1], x[:, 0]) - np.arctan2(0.8, 0.6)
+    angle = (angle + np.pi) % (2 * np.pi) - np.pi
+    assert stats.kstest(angle, stats.vonmises(2.0).cdf).pvalue > 1e-3
+
+
+def test_float16_and_unnormalised_mu_go_through_the_work_buffer():
+    mu = (_random_unit(3000, 64) * 7.0).astype(np.float16)  # not unit rows, half precision
+    x = sample_vmf(mu, 200.0, random_state=0, batch_size=1000)
+    assert x.dtype == np.float16
+    x32, mu32 = x.astype(np.float32), mu.astype(np.float32)
+    mu32 /= np.linalg.norm(mu32, axis=1, keepdims=True)
+    cos = np.einsum("ij,ij->i", x32, mu32)
+    assert abs(cos.mean() - mean_resultant_length(200.0, 64)) < 5 * cos.std() / np.sqrt(3000) + 2e-3

@@ -31,7 +31,8 @@ Modules: :mod:`.schedules` (cosine/linear schedules, ``NoiseScheduler`` with
 :mod:`.standardise`, :mod:`.denoiser` (residual MLP), :mod:`.contrastive`
 (CORAL), :mod:`.training` (the one training loop), :mod:`.sampling`
 (batched DDIM/DDPM, CFG, SDEdit, signal guidance), :mod:`.config`,
-:mod:`.model` (the facade).
+:mod:`.model` (the facade), :mod:`.sizing` (``engine_size``: denoiser size and
+step budget from the data's shape).
 """
 
 from .config import DiffusionConfig
@@ -40,6 +41,7 @@ from .denoiser import ResidualMLPDenoiser, sinusoidal_embedding
 from .model import FeatureDiffusion
 from .sampling import sample_rows
 from .schedules import NoiseScheduler, cosine_alphas_cumprod, linear_betas
+from .sizing import engine_size
 from .standardise import Standardiser
 from .training import TrainResult, train_denoiser
 
@@ -52,6 +54,7 @@ __all__ = [
     "Standardiser",
     "TrainResult",
     "cosine_alphas_cumprod",
+    "engine_size",
     "linear_betas",
     "sample_rows",
     "sinusoidal_embedding",

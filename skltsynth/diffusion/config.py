@@ -73,13 +73,20 @@ class DiffusionConfig:
     contrastive_time_tau : float, default=0.3
     projection_dim : int, default=128
     early_stopping : bool, default=True
-        Stop when the smoothed training loss has not improved by
-        ``early_stopping_min_delta`` (relative) for ``early_stopping_patience``
-        steps (checked every 50 steps, never before ``warmup_steps`` + patience).
-    early_stopping_patience : int, default=400
-    early_stopping_min_delta : float, default=5e-3
-    loss_smoothing : float, default=0.98
-        EMA factor of the smoothed training loss.
+        Hold out ``validation_fraction`` of the rows (at most 1,024, drawn
+        with probability inversely proportional to their mini-batch weight, so
+        rare classes / bins keep their rows), evaluate the EMA model's
+        denoising loss on fixed ``(t, noise)`` draws of them every
+        ``validation_interval`` steps, stop after ``n_iter_no_change``
+        evaluations without a relative improvement of ``tol`` (not before
+        ``warmup_steps``) and keep the best EMA weights.  Off by itself when
+        fewer than 16 rows would be held out.
+    validation_fraction : float, default=0.1
+    n_iter_no_change : int, default=4
+    validation_interval : int, default=50
+        Steps between validation evaluations (and between host reads of the
+        training loss).
+    tol : float, default=2e-3
     sampling_steps : int, default=25
         DDIM steps at generation.
     eta : float, default=0.0
@@ -120,9 +127,10 @@ class DiffusionConfig:
     contrastive_time_tau: float = 0.3
     projection_dim: int = 128
     early_stopping: bool = True
-    early_stopping_patience: int = 400
-    early_stopping_min_delta: float = 5e-3
-    loss_smoothing: float = 0.98
+    validation_fraction: float = 0.1
+    n_iter_no_change: int = 4
+    validation_interval: int = 50
+    tol: float = 2e-3
     sampling_steps: int = 25
     eta: float = 0.0
     cfg_scale: float = 1.0
@@ -144,8 +152,9 @@ class DiffusionConfig:
             )
         positive_ints = ["hidden_dim", "time_embed_dim", "n_tokens", "n_heads",
                          "num_train_timesteps", "train_steps", "batch_size", "projection_dim",
-                         "sampling_steps", "sample_batch_size"]
-        for name in positive_ints + ["n_layers", "warmup_steps", "early_stopping_patience"]:
+                         "sampling_steps", "sample_batch_size", "n_iter_no_change",
+                         "validation_interval"]
+        for name in positive_ints + ["n_layers", "warmup_steps"]:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise TypeError(f"{name} must be an int, got {type(value).__name__}.")
@@ -166,8 +175,8 @@ class DiffusionConfig:
             "contrastive_weight": self.contrastive_weight >= 0,
             "contrastive_temperature": self.contrastive_temperature > 0,
             "contrastive_time_tau": self.contrastive_time_tau > 0,
-            "early_stopping_min_delta": self.early_stopping_min_delta >= 0,
-            "loss_smoothing": 0 <= self.loss_smoothing < 1,
+            "validation_fraction": 0 < self.validation_fraction < 1,
+            "tol": self.tol >= 0,
             "eta": self.eta >= 0,
             "cfg_scale": self.cfg_scale >= 0,
             "std_floor": self.std_floor >= 0,

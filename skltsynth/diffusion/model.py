@@ -69,8 +69,15 @@ class FeatureDiffusion:
     cond_mean_, cond_scale_ : float or None
         Standardisation of a continuous condition.
     train_losses_ : list of float
+        Training loss of every step.
     n_train_steps_ : int
+        Steps taken (early stopping may end before ``config.train_steps``).
     stopped_early_ : bool
+    validation_losses_ : list of (int, float)
+        ``(step, loss)`` of every validation evaluation (empty without early
+        stopping).
+    best_step_ : int
+        Step whose EMA weights the model holds.
     device_ : torch.device
 
     Examples
@@ -203,6 +210,8 @@ class FeatureDiffusion:
         self.train_losses_ = result.losses
         self.n_train_steps_ = result.n_steps
         self.stopped_early_ = result.stopped_early
+        self.validation_losses_ = result.validation_losses
+        self.best_step_ = result.best_step
         return self
 
     # ------------------------------------------------------------------- sample

@@ -12,7 +12,12 @@
   (class/bin balancing) with ``torch.multinomial`` on an explicit generator,
 * uniform timesteps, min-SNR-gamma loss weights, condition dropout for
   classifier-free guidance, the optional CORAL contrastive term,
-* early stopping on a plateau of the (bias-corrected, EMA-smoothed) training loss,
+* early stopping on a held-out validation subset: every ``validation_interval``
+  steps the EMA model's denoising loss on fixed ``(t, noise)`` draws of those
+  rows is evaluated, training stops after ``n_iter_no_change`` evaluations
+  without a relative improvement of ``tol``, and the best EMA weights are kept,
+* a fused AdamW step where torch has one (one pass over the parameters instead
+  of several ``foreach`` passes), host reads only once per evaluation interval,
 * a tqdm progress bar when ``verbose``.
 
 Why a plain step loop and not skorch
@@ -28,8 +33,9 @@ batches, an overridden ``train_step_single`` (the loss needs the noise draws
 and min-SNR weights, so skorch's criterion plumbing goes unused), and a custom
 EMA callback; it still lacks LR warmup (``LRScheduler`` takes one policy
 class, not ``SequentialLR``'s scheduler instances), the CORAL head (a second
-module and loss term) and early stopping on a smoothed *per-step* loss, which
-skorch's epoch-level ``EarlyStopping`` cannot express.  So the skorch version
+module and loss term) and early stopping on a validation loss evaluated every
+few *steps* of the EMA weights, which skorch's epoch-level ``EarlyStopping``
+cannot express.  So the skorch version
 is about as long as this loop while doing less, and spreads it over three
 classes.  Speed is not the reason: measured with 1 thread, CPU time per step
 was 7.9 ms (loop) vs 9.4 ms (skorch) for a hidden-128 net at d = 64, i.e.
@@ -55,7 +61,10 @@ from .denoiser import init_parameters_
 
 __all__ = ["TrainResult", "train_denoiser", "ema_multi_avg_fn"]
 
-_CHECK_EVERY = 50
+# Validation subset for early stopping: at most this many rows, at least the minimum
+# (below it early stopping is off: too few rows to tell a plateau from noise).
+_MAX_VALIDATION_ROWS = 1024
+_MIN_VALIDATION_ROWS = 16
 
 
 @dataclass
@@ -67,7 +76,8 @@ class TrainResult:
     model : torch.nn.Module
         The raw (last-step) denoiser.
     ema_model : torch.nn.Module
-        The EMA copy of the denoiser, used for sampling (eval mode).
+        The EMA copy of the denoiser, used for sampling (eval mode); with
+        early stopping, the EMA weights of the best validation evaluation.
     projection_head : torch.nn.Module or None
         CORAL projection head (None without the contrastive loss).
     losses : list of float
@@ -75,6 +85,13 @@ class TrainResult:
     n_steps : int
         Steps actually taken.
     stopped_early : bool
+    validation_losses : list of (int, float)
+        ``(step, loss)`` of every validation evaluation (empty without early
+        stopping).
+    best_step : int
+        Step whose EMA weights were kept (``n_steps`` without early stopping).
+    n_validation_rows : int
+        Rows held out of training for the validation loss (0 when none).
     """
 
     model: nn.Module
@@ -83,6 +100,9 @@ class TrainResult:
     losses: list = field(default_factory=list)
     n_steps: int = 0
     stopped_early: bool = False
+    validation_losses: list = field(default_factory=list)
+    best_step: int = 0
+    n_validation_rows: int = 0
 
 
 def ema_multi_avg_fn(decay):
@@ -111,6 +131,58 @@ def _lr_scheduler(optimizer, config, total_steps):
         optimizer, start_factor=1.0 / (warmup + 1), end_factor=1.0, total_iters=warmup
     )
     return torch.optim.lr_scheduler.SequentialLR(optimizer, [linear, cosine], milestones=[warmup])
+
+
+def _make_optimizer(params, config):
+    """AdamW, fused into one kernel where this torch build has one, else ``foreach``."""
+    kwargs = {"lr": config.learning_rate, "weight_decay": config.weight_decay}
+    try:
+        return torch.optim.AdamW(params, fused=True, **kwargs)
+    except (RuntimeError, TypeError, ValueError):  # pragma: no cover - depends on the build
+        return torch.optim.AdamW(params, foreach=True, **kwargs)
+
+
+def _hold_out(weights, config, generator):
+    """Indices of the validation rows (or None), drawn without replacement.
+
+    Rows are drawn with probability inversely proportional to their mini-batch
+    weight: with inverse-frequency weights the held-out rows come mostly from
+    the large classes / bins, so the rare ones keep (nearly) all their rows.
+    """
+    n = weights.shape[0]
+    n_val = min(_MAX_VALIDATION_ROWS, int(config.validation_fraction * n))
+    if not config.early_stopping or n_val < _MIN_VALIDATION_ROWS:
+        return None
+    inverse = torch.where(weights > 0, 1.0 / weights, torch.zeros_like(weights))
+    if int((inverse > 0).sum()) < n_val + 2:
+        return None
+    return torch.multinomial(inverse, n_val, replacement=False, generator=generator)
+
+
+class _Validation:
+    """The fixed validation problem: rows, timesteps and noise drawn once.
+
+    Timesteps are stratified (evenly spaced over ``[0, T)`` in a random
+    order), so a subset of ~1,000 rows covers the whole noise range.
+    """
+
+    def __init__(self, X, cond, idx, scheduler, loss_weights, generator, device):
+        gdev = generator.device
+        n_val, d = idx.shape[0], X.shape[1]
+        T = scheduler.num_train_timesteps
+        order = torch.randperm(n_val, generator=generator, device=gdev).to(device)
+        t = ((order.to(torch.float64) + 0.5) * T / n_val).long().clamp_(0, T - 1)
+        noise = torch.randn((n_val, d), generator=generator, device=gdev).to(device)
+        x0 = X[idx.to(device)]
+        self.x_t = scheduler.add_noise(x0, noise, t)
+        self.target = scheduler.target(x0, noise, t)
+        self.t, self.weight = t, loss_weights[t]
+        self.cond = None if cond is None else cond[idx.to(device)]
+
+    @torch.no_grad()
+    def loss(self, model):
+        out = model(self.x_t, self.t, self.cond)
+        return (self.weight * ((out - self.target) ** 2).mean(dim=1)).mean()
 
 
 def train_denoiser(model, scheduler, X, cond=None, config=None, *, sample_weight=None,
@@ -177,21 +249,28 @@ def train_denoiser(model, scheduler, X, cond=None, config=None, *, sample_weight
         head = init_parameters_(head.to_empty(device=device),
                                 child_torch_generator(generator, device))
     params = list(model.parameters()) + (list(head.parameters()) if head is not None else [])
-    optimizer = torch.optim.AdamW(params, lr=config.learning_rate,
-                                  weight_decay=config.weight_decay, foreach=True)
+    optimizer = _make_optimizer(params, config)
     total = int(config.train_steps)
     lr_scheduler = _lr_scheduler(optimizer, config, total)
     ema = AveragedModel(model, multi_avg_fn=ema_multi_avg_fn(config.ema_decay), use_buffers=True)
+    ema.module.eval()
     T = scheduler.num_train_timesteps
     loss_weights = scheduler.loss_weight(torch.arange(T), config.min_snr_gamma).float().to(device)
     batch = int(config.batch_size)
 
+    val_idx = _hold_out(weights, config, generator)
+    validation = None
+    if val_idx is not None:
+        validation = _Validation(X, cond, val_idx, scheduler, loss_weights, generator, device)
+        weights = weights.clone()
+        weights[val_idx] = 0.0  # held out of training
+    interval = int(config.validation_interval)
+
     from tqdm.auto import tqdm
 
     bar = tqdm(total=total, desc="diffusion fit", disable=not verbose, leave=False)
-    losses, pending = [], []
-    smoothed, best, best_step, stopped_early = 0.0, math.inf, 0, False
-    beta = float(config.loss_smoothing)
+    losses, pending, val_losses = [], [], []
+    best, best_step, best_state, stale, stopped_early = math.inf, 0, None, 0, False
     step = 0
     for step in range(1, total + 1):
         idx = torch.multinomial(weights, batch, replacement=True, generator=generator).to(device)
@@ -217,28 +296,37 @@ def train_denoiser(model, scheduler, X, cond=None, config=None, *, sample_weight
         ema.update_parameters(model)
         pending.append(loss.detach())
 
-        if step % _CHECK_EVERY == 0 or step == total:
+        if step % interval == 0 or step == total:
+            # the only host reads of the loop: once per interval
             chunk = torch.stack(pending).tolist()
             pending = []
             if not all(math.isfinite(v) for v in chunk):
                 raise FloatingPointError(
                     f"Diffusion training diverged (non-finite loss at step <= {step}); lower "
                     "learning_rate or check the inputs for extreme values.")
-            for value in chunk:
-                smoothed = beta * smoothed + (1.0 - beta) * value
             losses.extend(chunk)
-            current = smoothed / (1.0 - beta ** len(losses))
             bar.update(len(chunk))
-            bar.set_postfix(loss=f"{current:.4f}")
-            if current < best * (1.0 - config.early_stopping_min_delta):
-                best, best_step = current, step
-            elif (config.early_stopping and step >= config.warmup_steps
-                  + config.early_stopping_patience
-                  and step - best_step >= config.early_stopping_patience):
-                stopped_early = True
-                break
+            if validation is None:
+                bar.set_postfix(loss=f"{sum(chunk) / len(chunk):.4f}")
+                continue
+            current = float(validation.loss(ema.module))
+            val_losses.append((step, current))
+            bar.set_postfix(val_loss=f"{current:.4f}")
+            if current < best * (1.0 - config.tol):
+                best, best_step, stale = current, step, 0
+                best_state = {k: v.detach().clone() for k, v in ema.module.state_dict().items()}
+            else:
+                stale += 1
+                if stale >= config.n_iter_no_change and step >= config.warmup_steps:
+                    stopped_early = True
+                    break
     bar.close()
     ema_model = ema.module.eval()
+    if best_state is not None and best_step != step:
+        ema_model.load_state_dict(best_state)
     model.eval()
     return TrainResult(model=model, ema_model=ema_model, projection_head=head, losses=losses,
-                       n_steps=len(losses), stopped_early=stopped_early)
+                       n_steps=len(losses), stopped_early=stopped_early,
+                       validation_losses=val_losses,
+                       best_step=best_step if best_state is not None else len(losses),
+                       n_validation_rows=0 if val_idx is None else int(val_idx.shape[0]))

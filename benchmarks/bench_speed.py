@@ -1,0 +1,295 @@
+"""Speed against the hardware's bounds: the vMF sampler and the diffusion engine (not a test).
+
+``--part vmf``
+    :func:`skltsynth.vmf.sample_vmf` on ``n`` rows (default 200,000) with
+    concentrations log-uniform in [50, 2000], at d = 384, 768 and 1024,
+    against its lower bound: ``torch.randn`` of the same (n, d) shape, dtype
+    and device (one Gaussian direction per row is the irreducible work).  Each
+    repeat times both, in alternating order, in the same process; the ratio
+    is taken per repeat and the median over repeats is reported, in wall time
+    and in process CPU time (on a shared machine the CPU-time ratio is the
+    steadier one).
+``--part diffusion``
+    The diffusion engine through today's resamplers on two problems, each
+    next to SMOTE on the same rows and next to its compute bound (see
+    :func:`compute_bound`): 5,000 x 384 long-tailed classes (50 classes) and
+    20,000 x 13 regression.
+
+Threads: ``--threads`` (default 1) sets ``torch.set_num_threads`` for both
+sides of every ratio (run with ``OMP_NUM_THREADS`` equal to it, as the
+``COMMAND`` below does).  ``torch.randn`` on a CPU generator is single-threaded
+whatever the setting, so with more threads only the sampler's other passes
+speed up.  A GPU is used when present and reported as such (``device``
+field); the committed results say which device they were measured on.
+
+Usage::
+
+    OMP_NUM_THREADS=1 python benchmarks/bench_speed.py --part vmf
+    OMP_NUM_THREADS=2 python benchmarks/bench_speed.py --part all --threads 2 --save
+
+``--save`` writes ``docs/benchmark/speed/<part>.json`` and ``.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+RESULTS = ROOT / "docs" / "benchmark" / "speed"
+COMMAND = ("OMP_NUM_THREADS=1 python benchmarks/bench_speed.py --part vmf --save; "
+           "OMP_NUM_THREADS=2 python benchmarks/bench_speed.py --part diffusion --threads 2 "
+           "--old-defaults --save")
+
+
+# ------------------------------------------------------------------- helpers
+def _timed(fn):
+    """``(result, wall seconds, process CPU seconds)`` of ``fn()``."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = fn()
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    return result, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def _machine(threads, device):
+    return {"device": str(device), "gpu": torch.cuda.get_device_name(0)
+            if torch.cuda.is_available() else None,
+            "threads": threads, "cpu_count": os.cpu_count(), "torch": torch.__version__,
+            "platform": platform.platform(), "load_average": os.getloadavg()}
+
+
+# ----------------------------------------------------------------- vMF part
+def bench_vmf(n, dims, repeats, device):
+    """Rows/s of ``sample_vmf`` and of ``torch.randn`` of the same shape, per dimension."""
+    from skltsynth.vmf import mean_resultant_length, sample_vmf
+
+    rows = []
+    for d in dims:
+        rng = np.random.default_rng(d)
+        mu = torch.from_numpy(rng.standard_normal((n, d)).astype(np.float32)).to(device)
+        mu = torch.nn.functional.normalize(mu, dim=1)
+        kappa = torch.from_numpy(np.exp(rng.uniform(np.log(50.0), np.log(2000.0), n)))
+        gen = torch.Generator(device=device).manual_seed(0)
+        sample_vmf(mu[:1000], kappa[:1000], generator=gen)  # warm-up
+        walls, cpus, ratio_wall, ratio_cpu = {"vmf": [], "randn": []}, {"vmf": [], "randn": []}, \
+            [], []
+        for r in range(repeats):
+            order = ("randn", "vmf") if r % 2 == 0 else ("vmf", "randn")
+            for name in order:
+                if name == "randn":
+                    fn = lambda: torch.randn(n, d, generator=gen, device=device)  # noqa: E731
+                else:
+                    fn = lambda: sample_vmf(mu, kappa, generator=gen)  # noqa: E731
+                x, wall, cpu = _timed(fn)
+                walls[name].append(wall)
+                cpus[name].append(cpu)
+                if name == "vmf":
+                    last = x
+                del x
+            ratio_wall.append(walls["vmf"][-1] / walls["randn"][-1])
+            ratio_cpu.append(cpus["vmf"][-1] / cpus["randn"][-1])
+        # accuracy of the last draw: E[mu . x] = A_d(kappa), averaged over rows
+        cos = (last * mu).sum(1).double().cpu().numpy()
+        expected = mean_resultant_length(kappa.numpy(), d)
+        err = float(np.mean(cos - expected))
+        se = float(np.std(cos - expected) / np.sqrt(n))
+        row = {"d": d, "n": n,
+               "vmf_rows_per_s": n / statistics.median(walls["vmf"]),
+               "randn_rows_per_s": n / statistics.median(walls["randn"]),
+               "ratio_wall": statistics.median(ratio_wall),
+               "ratio_cpu": statistics.median(ratio_cpu),
+               "ratio_wall_all": [round(v, 3) for v in ratio_wall],
+               "mean_cos_minus_A_d": err, "standard_error": se}
+        rows.append(row)
+        print(f"vmf d={d}: sample_vmf {row['vmf_rows_per_s'] / 1e3:.0f}k rows/s, randn "
+              f"{row['randn_rows_per_s'] / 1e3:.0f}k rows/s, ratio wall {row['ratio_wall']:.3f} "
+              f"cpu {row['ratio_cpu']:.3f}; E[mu.x] - A_d = {err:.2e} (se {se:.1e})", flush=True)
+        del mu, last
+    return rows
+
+
+def _vmf_markdown(result):
+    lines = ["# vMF sampler against the Gaussian-draw bound", "",
+             f"Device: {result['machine']['device']} (GPU: {result['machine']['gpu']}); "
+             f"threads {result['machine']['threads']}; load average at start "
+             f"{result['machine']['load_average'][0]:.1f} on {result['machine']['cpu_count']} "
+             f"cores; {result['repeats']} repeats, medians.", "",
+             "| d | n | sample_vmf rows/s | randn rows/s | ratio (wall) | ratio (CPU) | "
+             "E[mu.x] - A_d (se) |", "|---|---|---|---|---|---|---|"]
+    for r in result["rows"]:
+        lines.append(f"| {r['d']} | {r['n']} | {r['vmf_rows_per_s']:,.0f} | "
+                     f"{r['randn_rows_per_s']:,.0f} | {r['ratio_wall']:.3f} | "
+                     f"{r['ratio_cpu']:.3f} | {r['mean_cos_minus_A_d']:.1e} "
+                     f"({r['standard_error']:.0e}) |")
+    lines += ["", f"Reproduce: `{result['command']}`", ""]
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------- diffusion part
+#: The resamplers' engine settings before data-driven sizing (the comparison point).
+PREVIOUS_DEFAULTS = {"hidden_dim": 512, "n_layers": 3, "batch_size": 256, "train_steps": 1000}
+
+
+def long_tailed_classes(n_rows=5000, d=384, n_classes=50, imbalance_ratio=20, seed=0):
+    """Clustered unit rows (class mean + noise) with an exponential class profile."""
+    from skltsynth.datasets import long_tailed_counts
+
+    n_max = 10
+    while sum(long_tailed_counts(n_classes, n_max + 1, imbalance_ratio)) <= n_rows:
+        n_max += 1
+    counts = long_tailed_counts(n_classes, n_max, imbalance_ratio)
+    rng = np.random.default_rng(seed)
+    means = rng.standard_normal((n_classes, d))
+    y = np.repeat(np.arange(n_classes), counts)
+    X = means[y] + 1.5 * rng.standard_normal((y.size, d))
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    return X.astype(np.float32), y
+
+
+def long_tailed_regression(n_rows=20000, d=13, seed=0):
+    """Tabular rows whose target is skewed (few rows at high values)."""
+    rng = np.random.default_rng(seed)
+    y = rng.gamma(2.0, 1.0, n_rows)
+    latent = rng.standard_normal((n_rows, d))
+    latent[:, 0] = np.log1p(y) + 0.1 * latent[:, 0]
+    latent[:, 1] = np.sqrt(y) * latent[:, 1]
+    mix = rng.standard_normal((d, d)) / np.sqrt(d) + np.eye(d)
+    return (latent @ mix).astype(np.float32), y
+
+
+def denoiser_flops(d, hidden, n_layers, time_embed_dim=128):
+    """Multiply-add FLOPs (2 per MAC) of one row through ResidualMLPDenoiser's forward pass."""
+    return 2 * (2 * d * hidden + time_embed_dim * hidden + hidden * hidden
+                + 2 * n_layers * hidden * hidden)
+
+
+def matmul_flops_per_s(batch, hidden, device, repeats=20):
+    """Measured throughput of a (batch x hidden) @ (hidden x hidden) float32 product."""
+    a = torch.randn(batch, hidden, device=device)
+    b = torch.randn(hidden, hidden, device=device)
+    a @ b
+    _, wall, _ = _timed(lambda: [a @ b for _ in range(repeats)])
+    return 2.0 * batch * hidden * hidden * repeats / wall
+
+
+def _one_diffusion_run(X, y, params, device, seed=0):
+    from skltsynth.resamplers.latent_diffusion import LatentDiffusionResampler
+
+    res = LatentDiffusionResampler(random_state=seed, device=str(device), **params)
+    (Xr, _), wall, cpu = _timed(lambda: res.fit_resample(X, y))
+    eng = res.engine_
+    n_new = Xr.shape[0] - X.shape[0]
+    return res, {"wall_s": wall, "cpu_s": cpu, "n_new": n_new,
+                 "train_steps_run": eng.n_train_steps_, "stopped_early": eng.stopped_early_,
+                 "best_step": eng.best_step_}
+
+
+def bench_diffusion(device, old_defaults):
+    from imblearn.over_sampling import SMOTE
+
+    from skltsynth._smoter import SMOTER
+    from skltsynth.diffusion import engine_size
+
+    problems = {"classes 5k x 384": long_tailed_classes(),
+                "regression 20k x 13": long_tailed_regression()}
+    rows = []
+    for name, (X, y) in problems.items():
+        classes = name.startswith("classes")
+        n_groups = int(np.unique(y).size) if classes else 50
+        baseline = SMOTE(random_state=0) if classes else SMOTER(random_state=0)
+        _, smote_wall, smote_cpu = _timed(lambda: baseline.fit_resample(X, y))
+        settings = {"sized": engine_size(X.shape[0], X.shape[1], n_groups)}
+        if old_defaults:
+            settings["previous defaults"] = dict(PREVIOUS_DEFAULTS)
+        for label, params in settings.items():
+            res, run = _one_diffusion_run(X, y, params, device)
+            d, h, L = X.shape[1], params["hidden_dim"], params["n_layers"]
+            per_row = denoiser_flops(d, h, L)
+            sampling_steps = res.engine_.config_.sampling_steps
+            train_flops = 3 * per_row * params["batch_size"] * run["train_steps_run"]
+            sample_flops = per_row * run["n_new"] * sampling_steps
+            rate = matmul_flops_per_s(params["batch_size"], h, device)
+            run.update(problem=name, setting=label, params=params, smote_wall_s=smote_wall,
+                       smote_cpu_s=smote_cpu, train_tflop=train_flops / 1e12,
+                       sample_tflop=sample_flops / 1e12, matmul_gflop_per_s=rate / 1e9,
+                       compute_bound_s=(train_flops + sample_flops) / rate,
+                       sampling_steps=sampling_steps)
+            rows.append(run)
+            print(f"{name} [{label}] {params}: fit_resample {run['wall_s']:.1f} s wall "
+                  f"({run['cpu_s']:.1f} s CPU), {run['train_steps_run']} steps, "
+                  f"{run['n_new']} new rows; compute bound {run['compute_bound_s']:.1f} s at "
+                  f"{rate / 1e9:.0f} GFLOP/s; SMOTE {smote_wall:.2f} s", flush=True)
+    return rows
+
+
+def _diffusion_markdown(result):
+    m = result["machine"]
+    lines = ["# Diffusion engine: fit_resample time against SMOTE and the compute bound", "",
+             f"Device: {m['device']} (GPU: {m['gpu']}); threads {m['threads']}; load average "
+             f"at start {m['load_average'][0]:.1f} on {m['cpu_count']} cores.  Compute bound = "
+             "FLOPs of training (3 x forward, steps actually run) and sampling (DDIM steps x new "
+             "rows) at the measured throughput of a (batch x h) @ (h x h) matmul.", "",
+             "| problem | setting | h / L / batch | steps run (max) | new rows | wall s | CPU s | "
+             "compute bound s | SMOTE s |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in result["rows"]:
+        p = r["params"]
+        lines.append(f"| {r['problem']} | {r['setting']} | {p['hidden_dim']} / {p['n_layers']} / "
+                     f"{p['batch_size']} | {r['train_steps_run']} ({p['train_steps']}) | "
+                     f"{r['n_new']} | {r['wall_s']:.1f} | {r['cpu_s']:.1f} | "
+                     f"{r['compute_bound_s']:.1f} | {r['smote_wall_s']:.2f} |")
+    lines += ["", f"Reproduce: `{result['command']}`", ""]
+    return "\n".join(lines)
+
+
+def run_diffusion(args, device, machine):
+    result = {"machine": machine, "command": COMMAND.split("; ")[1],
+              "rows": bench_diffusion(device, args.old_defaults)}
+    return result, _diffusion_markdown(result)
+
+
+# --------------------------------------------------------------------- main
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", choices=("vmf", "diffusion", "all"), default="all")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--n", type=int, default=200_000, help="rows of the vMF benchmark")
+    parser.add_argument("--dims", type=int, nargs="+", default=[384, 768, 1024])
+    parser.add_argument("--device", default=None, help="default: cuda when available, else cpu")
+    parser.add_argument("--old-defaults", action="store_true",
+                        help="also time the previous fixed engine defaults (slow)")
+    parser.add_argument("--save", action="store_true", help=f"write results under {RESULTS}")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    parts = ("vmf", "diffusion") if args.part == "all" else (args.part,)
+    for part in parts:
+        if part == "vmf":
+            result = {"machine": _machine(args.threads, device), "repeats": args.repeats,
+                      "command": COMMAND.split("; ")[0],
+                      "rows": bench_vmf(args.n, args.dims, args.repeats, device)}
+            markdown = _vmf_markdown(result)
+        else:
+            result, markdown = run_diffusion(args, device, _machine(args.threads, device))
+        print(markdown)
+        if args.save:
+            RESULTS.mkdir(parents=True, exist_ok=True)
+            (RESULTS / f"{part}.json").write_text(json.dumps(result, indent=1) + "\n")
+            (RESULTS / f"{part}.md").write_text(markdown)
+
+
+if __name__ == "__main__":
+    main()
