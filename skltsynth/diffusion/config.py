@@ -5,10 +5,11 @@ the public ones (``train_steps``, ``batch_size``, ``learning_rate``,
 ``hidden_dim``, ``n_layers``, ``sampling_steps`` ...) under the same names and
 build a config with :func:`dataclasses.replace` or keyword arguments.
 
-The defaults (hidden 512, 3 residual blocks, at most 1,000 steps of batch
-256, 25 DDIM steps) are the diffusion resamplers' defaults too: they take
-their signature defaults from this class (one definition).  Early stopping on
-a loss plateau can end training sooner.  Measured cost is reported by the
+The diffusion resamplers size the denoiser and its step budget to the data
+(``"auto"``, :func:`skltsynth.diffusion.sizing.engine_size`) and take their
+other engine defaults (sampling steps, learning rate, EMA decay, ...) from
+this class (one definition).  Early stopping on a validation loss usually
+ends training before ``train_steps``.  Measured cost is reported by the
 benchmarks (``benchmarks/``), not stated here.
 """
 

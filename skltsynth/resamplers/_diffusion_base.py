@@ -26,6 +26,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..base import BaseEmbeddingResampler
 from ..diffusion import DiffusionConfig, FeatureDiffusion
+from ..diffusion.sizing import engine_size
 from ..guidance import as_guidance
 from ..targets import draw_seed_rows
 
@@ -34,18 +35,21 @@ __all__ = ["DEFAULTS", "BaseDiffusionResampler", "DIFFUSION_PARAMETERS_DOC", "fi
 #: The numpydoc "Parameters" entries every diffusion resampler shares (each
 #: subclass docstring includes them with ``%(diffusion_parameters)s``).
 DIFFUSION_PARAMETERS_DOC = """\
-    train_steps : int, default=%(train_steps)d
-        Maximum optimisation steps of the denoiser (the engine may stop early
-        when the loss plateaus).
+    train_steps : int or "auto", default="auto"
+        Maximum optimisation steps of the denoiser; training stops earlier
+        when the validation denoising loss stops improving.  ``"auto"``
+        sizes it to the data (:func:`skltsynth.diffusion.sizing.engine_size`:
+        about 40 passes over the rows, 400-4,000 steps).
     sampling_steps : int in [1, 1000], default=%(sampling_steps)d
         Denoising steps per generated row (at most the 1,000 training
         timesteps).
-    hidden_dim : int, default=%(hidden_dim)d
-        Width of the residual MLP denoiser.
-    n_layers : int, default=%(n_layers)d
-        Residual blocks of the denoiser.
-    batch_size : int, default=%(batch_size)d
-        Training mini-batch size.
+    hidden_dim : int or "auto", default="auto"
+        Width of the residual MLP denoiser (``"auto"``: 128-256 by dimension
+        and rows, see ``engine_size``).
+    n_layers : int or "auto", default="auto"
+        Residual blocks of the denoiser (``"auto"``: 2, or 3 on large data).
+    batch_size : int or "auto", default="auto"
+        Training mini-batch size (``"auto"``: 256, less for small sets).
     learning_rate : float, default=%(learning_rate)g
         Peak AdamW learning rate.
     prediction : {"v", "epsilon", "x0"}, default="v"
@@ -100,16 +104,14 @@ DIFFUSION_PARAMETERS_DOC = """\
 
 #: Engine defaults the resamplers' signatures take their values from.
 DEFAULTS = DiffusionConfig()
+#: Engine settings that ``"auto"`` sizes to the data.
+_SIZED = ("hidden_dim", "n_layers", "batch_size", "train_steps")
 
 
 def _docstring_defaults():
     cfg = DEFAULTS
     return {
-        "train_steps": cfg.train_steps,
         "sampling_steps": cfg.sampling_steps,
-        "hidden_dim": cfg.hidden_dim,
-        "n_layers": cfg.n_layers,
-        "batch_size": cfg.batch_size,
         "learning_rate": cfg.learning_rate,
         "ema_decay": cfg.ema_decay,
         "min_snr_gamma": cfg.min_snr_gamma,
@@ -138,12 +140,12 @@ device, random_state, verbose
 
     _parameter_constraints: dict = {
         **BaseEmbeddingResampler._parameter_constraints,
-        "train_steps": [Interval(numbers.Integral, 1, None, closed="left")],
+        "train_steps": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "sampling_steps": [Interval(numbers.Integral, 1, DEFAULTS.num_train_timesteps,
                                     closed="both")],
-        "hidden_dim": [Interval(numbers.Integral, 1, None, closed="left")],
-        "n_layers": [Interval(numbers.Integral, 0, None, closed="left")],
-        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "hidden_dim": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "n_layers": [Interval(numbers.Integral, 0, None, closed="left"), StrOptions({"auto"})],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
         "prediction": [StrOptions({"v", "epsilon", "x0"})],
         "schedule": [StrOptions({"cosine", "linear"})],
@@ -178,19 +180,25 @@ device, random_state, verbose
         self._guidance_ = self._guidance()  # fails (or warns) before any training
 
     # -------------------------------------------------------------------- engine
-    def _engine_config(self, cond_type, n_classes=None):
+    def _engine_sizes(self, n_rows, n_features, n_groups):
+        """``hidden_dim``, ``n_layers``, ``batch_size``, ``train_steps``: set or sized to the data."""
+        auto = engine_size(n_rows, n_features, max(1, int(n_groups)))
+        return {name: auto[name] if getattr(self, name) == "auto" else int(getattr(self, name))
+                for name in _SIZED}
+
+    def _engine_config(self, cond_type, n_classes=None, *, sizes):
         """The :class:`~skltsynth.diffusion.DiffusionConfig` of this resampler's settings."""
         return DiffusionConfig(
             cond_type=cond_type,
             n_classes=None if n_classes is None else int(n_classes),
-            hidden_dim=int(self.hidden_dim),
-            n_layers=int(self.n_layers),
+            hidden_dim=sizes["hidden_dim"],
+            n_layers=sizes["n_layers"],
             schedule=self.schedule,
             prediction_type=self.prediction,
-            train_steps=int(self.train_steps),
-            batch_size=int(self.batch_size),
+            train_steps=sizes["train_steps"],
+            batch_size=sizes["batch_size"],
             learning_rate=float(self.learning_rate),
-            warmup_steps=min(DEFAULTS.warmup_steps, max(1, int(self.train_steps) // 10)),
+            warmup_steps=min(DEFAULTS.warmup_steps, max(1, sizes["train_steps"] // 10)),
             ema_decay=DEFAULTS.ema_decay if self.ema else 0.0,
             contrastive_weight=float(self.contrastive_weight),
             sampling_steps=int(self.sampling_steps),
@@ -227,7 +235,13 @@ device, random_state, verbose
             self.engine_ = self.engine_.to(self.device_)
             return self.engine_
         dtype = torch.long if cond_type == "class" else torch.float64
-        engine = FeatureDiffusion(self._engine_config(cond_type, n_classes))
+        if n_classes is not None:
+            n_groups = n_classes
+        else:
+            n_groups = 1 if labels is None else np.unique(np.asarray(labels)).size
+        self.engine_size_ = self._engine_sizes(np.shape(X)[0], np.shape(X)[1], n_groups)
+        engine = FeatureDiffusion(self._engine_config(cond_type, n_classes,
+                                                      sizes=self.engine_size_))
         use_labels = labels is not None and float(self.contrastive_weight) > 0
         engine.fit(
             torch.from_numpy(np.require(X, np.float32, ["C", "W"])),  # copies only if needed

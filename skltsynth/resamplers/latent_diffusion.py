@@ -94,6 +94,10 @@ device, random_state, verbose
     ----------
     engine_ : skltsynth.diffusion.FeatureDiffusion
         The fitted diffusion model (on CPU).
+    engine_size_ : dict
+        The engine's ``hidden_dim``, ``n_layers``, ``batch_size`` and
+        ``train_steps`` (maximum) after resolving ``"auto"``; the steps
+        actually taken are ``engine_.n_train_steps_``.
     rejection_rate_ : float
         Fraction of all generated candidates (retries included) that failed
         the gate; 0.0 when the gate is off.
@@ -134,11 +138,11 @@ device, random_state, verbose
     def __init__(
         self,
         *,
-        train_steps=DEFAULTS.train_steps,
+        train_steps="auto",
         sampling_steps=DEFAULTS.sampling_steps,
-        hidden_dim=DEFAULTS.hidden_dim,
-        n_layers=DEFAULTS.n_layers,
-        batch_size=DEFAULTS.batch_size,
+        hidden_dim="auto",
+        n_layers="auto",
+        batch_size="auto",
         learning_rate=DEFAULTS.learning_rate,
         prediction="v",
         schedule="cosine",

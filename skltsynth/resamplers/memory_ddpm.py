@@ -99,6 +99,10 @@ class MemoryDDPMResampler(BaseDiffusionResampler):
         The bank filled by :meth:`partial_fit` (only after ``partial_fit``).
     engine_ : skltsynth.diffusion.FeatureDiffusion
         The trained diffusion model (on CPU).
+    engine_size_ : dict
+        The engine's ``hidden_dim``, ``n_layers``, ``batch_size`` and
+        ``train_steps`` (maximum) after resolving ``"auto"``; the steps
+        actually taken are ``engine_.n_train_steps_``.
     condition_values_ : ndarray
         Class label (or bin centre) of every condition index.
     confidence_ : ndarray of shape (n_synthetic,)
@@ -152,11 +156,11 @@ class MemoryDDPMResampler(BaseDiffusionResampler):
         memory="reservoir",
         memory_size=512,
         memory_alpha=0.1,
-        train_steps=DEFAULTS.train_steps,
+        train_steps="auto",
         sampling_steps=DEFAULTS.sampling_steps,
-        hidden_dim=DEFAULTS.hidden_dim,
-        n_layers=DEFAULTS.n_layers,
-        batch_size=DEFAULTS.batch_size,
+        hidden_dim="auto",
+        n_layers="auto",
+        batch_size="auto",
         learning_rate=DEFAULTS.learning_rate,
         prediction="v",
         schedule="cosine",

@@ -1,0 +1,54 @@
+"""The shared base of the diffusion resamplers."""
+
+import numpy as np
+import pytest
+
+from skltsynth import LatentDiffusionResampler, MemoryDDPMResampler
+from skltsynth.diffusion.sizing import engine_size
+from skltsynth.resamplers import BaseDiffusionResampler
+
+CLASSES = (LatentDiffusionResampler, MemoryDDPMResampler)
+
+
+def _data():
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1, 2], [50, 15, 6])
+    return rng.standard_normal((y.size, 5)) + 2.0 * y[:, None], y
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+def test_auto_engine_size_follows_the_data_and_explicit_values_win(cls):
+    X, y = _data()
+    auto = cls(train_steps=20, sampling_steps=3, random_state=0)
+    auto.fit_resample(X, y)
+    expected = engine_size(X.shape[0], X.shape[1], 3)
+    assert auto.engine_size_ == {**expected, "train_steps": 20}
+    cfg = auto.engine_.config_
+    assert (cfg.hidden_dim, cfg.n_layers, cfg.batch_size) == (
+        expected["hidden_dim"], expected["n_layers"], expected["batch_size"])
+    fixed = cls(train_steps=20, sampling_steps=3, hidden_dim=16, n_layers=1, batch_size=8,
+                random_state=0)
+    fixed.fit_resample(X, y)
+    assert fixed.engine_size_ == {"hidden_dim": 16, "n_layers": 1, "batch_size": 8,
+                                  "train_steps": 20}
+
+
+def test_both_resamplers_share_the_base_parameters():
+    shared = set(BaseDiffusionResampler._parameter_constraints)
+    for cls in CLASSES:
+        assert issubclass(cls, BaseDiffusionResampler)
+        params = set(cls().get_params())
+        assert shared <= params
+        for name in shared:  # one constraint definition for each shared parameter
+            assert cls._parameter_constraints[name] is BaseDiffusionResampler._parameter_constraints[name]
+    ld, md = LatentDiffusionResampler(), MemoryDDPMResampler()
+    assert {k: ld.get_params()[k] for k in shared} == {k: md.get_params()[k] for k in shared}
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+@pytest.mark.parametrize("bad", [{"sampling_steps": 1001}, {"train_steps": "many"},
+                                 {"denoiser": "cnn"}, {"guidance_scale": -1.0}])
+def test_shared_constraints_refuse_bad_values(cls, bad):
+    X, y = _data()
+    with pytest.raises(ValueError, match=next(iter(bad))):
+        cls(**bad).fit_resample(X, y)
