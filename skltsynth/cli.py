@@ -174,6 +174,38 @@ def _read_parquet(path, y_column, x_columns):
                           y_dtype=frame[y_column].dtype)
 
 
+#: First bytes of a valid file of each numpy format.
+_MAGIC = {"npz": b"PK", "npy": b"\x93NUMPY"}
+
+
+def _read_numpy(path, fmt):
+    """``(X, y)`` from an ``.npz`` (arrays X, y) or ``.npy`` (structured) file."""
+    with open(path, "rb") as handle:
+        head = handle.read(len(_MAGIC[fmt]))
+    if head != _MAGIC[fmt]:
+        raise CLIError(f"{str(path)!r} is not a valid .{fmt} file (corrupt, truncated or "
+                       "another format).")
+    if fmt == "npz":
+        with np.load(path, allow_pickle=False) as data:
+            missing = [k for k in ("X", "y") if k not in data.files]
+            if missing:
+                raise CLIError(
+                    f"{str(path)!r} must hold arrays 'X' and 'y'; missing {missing} "
+                    f"(found: {', '.join(data.files) or 'nothing'})."
+                )
+            return data["X"], data["y"]
+    arr = np.load(path, allow_pickle=False)
+    names = arr.dtype.names or ()
+    if "X" not in names or "y" not in names:
+        raise CLIError(
+            f"{str(path)!r} must hold a structured array with fields 'X' (a vector "
+            "per row) and 'y', e.g. np.empty(n, dtype=[('X', 'f4', (d,)), ('y', 'i8')]); "
+            f"got dtype {arr.dtype}. For two plain arrays use an .npz file with keys X and y."
+        )
+    X, y = np.asarray(arr["X"]), np.asarray(arr["y"])
+    return (X[:, None] if X.ndim == 1 else X), y
+
+
 def read_embeddings(path, *, y_column=None, x_columns=None):
     """Read embeddings and targets from an ``.npz``, ``.npy`` or parquet file.
 
@@ -207,29 +239,17 @@ def read_embeddings(path, *, y_column=None, x_columns=None):
     fmt = _format_of(path)
     if not path.exists():
         raise CLIError(f"Input file {str(path)!r} does not exist.")
-    if fmt == "parquet":
-        return _read_parquet(path, y_column, x_columns)
-    if fmt == "npz":
-        with np.load(path, allow_pickle=False) as data:
-            missing = [k for k in ("X", "y") if k not in data.files]
-            if missing:
-                raise CLIError(
-                    f"{str(path)!r} must hold arrays 'X' and 'y'; missing {missing} "
-                    f"(found: {', '.join(data.files) or 'nothing'})."
-                )
-            X, y = data["X"], data["y"]
-    else:
-        arr = np.load(path, allow_pickle=False)
-        names = arr.dtype.names or ()
-        if "X" not in names or "y" not in names:
-            raise CLIError(
-                f"{str(path)!r} must hold a structured array with fields 'X' (a vector "
-                "per row) and 'y', e.g. np.empty(n, dtype=[('X', 'f4', (d,)), ('y', 'i8')]); "
-                f"got dtype {arr.dtype}. For two plain arrays use an .npz file with keys X and y."
-            )
-        X, y = np.asarray(arr["X"]), np.asarray(arr["y"])
-        if X.ndim == 1:
-            X = X[:, None]
+    try:
+        if fmt == "parquet":
+            return _read_parquet(path, y_column, x_columns)
+        X, y = _read_numpy(path, fmt)
+    except CLIError:
+        raise
+    except Exception as exc:  # a corrupt or truncated file: one line, no traceback
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CLIError(
+            f"Cannot read {str(path)!r} ({fmt} format; corrupt or truncated?): {reason}"
+        ) from exc
     X = np.asarray(X)
     y = np.asarray(y)
     if X.ndim != 2 or y.ndim != 1 or X.shape[0] != y.shape[0]:
@@ -315,6 +335,21 @@ def _known_methods():
     return list(_benchmark().available_methods())
 
 
+def _resamples(method):
+    """Whether a registered method adds rows (``resample`` accepts it).
+
+    ``none`` and the weighting-only baselines (``class_weight``, ``lds``)
+    train the head on the real rows only: ``demo`` and ``benchmark`` compare
+    with them, ``resample`` has nothing to write for them.
+    """
+    return method.name != "none" and method.weighting is None
+
+
+def _resampling_methods(task=None):
+    bench = _benchmark()
+    return [m for m in bench.available_methods(task) if _resamples(bench.get_method(m))]
+
+
 def _unknown_method(names, known):
     return CLIError(
         f"Unknown method(s) {', '.join(map(repr, names))}. Known methods: {', '.join(known)}."
@@ -329,7 +364,8 @@ def _infer_task(y, target_type=None):
     return "regression" if type_of_target(np.asarray(y)) == "continuous" else "classification"
 
 
-def make_resampler(name, y, params=None, *, random_state=None, device=None, target_type=None):
+def make_resampler(name, y, params=None, *, random_state=None, device=None, target_type=None,
+                   fast=False, verbose=False):
     """Build the resampler registered as ``name`` for targets ``y``, with parameters set.
 
     Parameters
@@ -348,6 +384,11 @@ def make_resampler(name, y, params=None, *, random_state=None, device=None, targ
     target_type : {"classification", "regression"}, default=None
         Task; default: inferred from ``y`` (a float target with non-integer
         values is a regression target).
+    fast : bool, default=False
+        Apply the method's fast settings (those of ``skltsynth demo`` and
+        ``skltsynth benchmark --fast``) before ``params``.
+    verbose : bool or int, default=False
+        ``verbose`` of resamplers that have one (progress bars on stderr).
 
     Returns
     -------
@@ -367,18 +408,16 @@ def make_resampler(name, y, params=None, *, random_state=None, device=None, targ
         raise _unknown_method([name], known)
     task = _infer_task(y, target_type)
     try:
-        resampler = bench.make_sampler(name, task, random_state)
+        resampler = bench.make_sampler(name, task, random_state, fast=fast)
     except bench.MethodSkipped as exc:
         raise CLIError(str(exc)) from exc
     except ValueError as exc:  # the method does not support the task
         raise CLIError(
-            f"{exc} Methods for {task}: {', '.join(bench.available_methods(task))}"
+            f"{exc} Resampling methods for {task}: {', '.join(_resampling_methods(task))}"
             + (" (use --target-type to override the inferred task)." if not target_type else ".")
         ) from exc
     if resampler is None:
-        samplers = [m for m in bench.available_methods(task)
-                    if bench.get_method(m).factory is not None and m not in ("none",)
-                    and bench.get_method(m).weighting is None]
+        samplers = _resampling_methods(task)
         raise CLIError(
             f"Method {name!r} does not resample rows (it only weights the head); choose a "
             f"resampling method, e.g. {', '.join(samplers)}."
@@ -387,6 +426,8 @@ def make_resampler(name, y, params=None, *, random_state=None, device=None, targ
     # benchmark runner does; the user's --param values come after and win.
     bench._adapt(resampler, task, np.asarray(y), None, device)
     accepted = resampler.get_params()
+    if verbose and "verbose" in accepted:
+        resampler.set_params(verbose=verbose)
     params = dict(params or {})
     bad = [k for k in params if k not in accepted]
     if bad:
@@ -402,7 +443,27 @@ def make_resampler(name, y, params=None, *, random_state=None, device=None, targ
 
 
 # ------------------------------------------------------------------- commands
+def _progress(args, text):
+    """A progress line on stderr, unless ``--quiet``."""
+    if not getattr(args, "quiet", False):
+        print(text, file=sys.stderr, flush=True)
+
+
+def _keep_float_dtype(X_res, X):
+    """``X_res`` in the floating dtype of the input ``X`` (float32 in, float32 out).
+
+    Some imbalanced-learn samplers (``RandomOverSampler(shrinkage=...)``) add
+    float64 noise and so return float64 rows for float32 input.
+    """
+    dtype = getattr(X, "dtype", None)
+    if hasattr(X, "iloc") or dtype is None or dtype.kind != "f":
+        return X_res  # a DataFrame is written column by column; its dtypes are kept
+    X_res = np.asarray(X_res)
+    return X_res.astype(dtype, copy=False) if X_res.dtype.kind == "f" else X_res
+
+
 def _cmd_resample(args):
+    _progress(args, f"reading {args.input}")
     table = read_embeddings(args.input, y_column=args.y_column, x_columns=args.x_columns)
     if _format_of(args.output) != table.fmt:
         raise CLIError(
@@ -412,14 +473,18 @@ def _cmd_resample(args):
     resampler = make_resampler(
         args.method, table.y, parse_params(args.param), random_state=args.random_state,
         device=args.device, target_type=None if args.target_type == "auto" else args.target_type,
+        fast=args.fast, verbose=0 if args.quiet else 1 + args.verbose,
     )
     n = table.y.shape[0]
+    _progress(args, f"resampling {n} rows ({table.X.shape[1]} features) with {args.method}"
+              + (f": {resampler!r}" if args.verbose else " ..."))
     start = time.perf_counter()
     try:
         X_res, y_res = resampler.fit_resample(table.X, table.y)
     except (ValueError, TypeError) as exc:
         raise CLIError(f"{args.method} could not resample {args.input!r}: {exc}") from exc
     seconds = time.perf_counter() - start
+    X_res = _keep_float_dtype(X_res, table.X)
     m = len(y_res)
     is_synthetic = getattr(resampler, "is_synthetic_", None)
     if is_synthetic is None:  # imbalanced-learn over-samplers append after the originals
@@ -427,6 +492,7 @@ def _cmd_resample(args):
     weight = getattr(resampler, "sample_weight_", None)
     if weight is None:
         weight = np.ones(m)
+    _progress(args, f"writing {args.output}")
     write_embeddings(args.output, table, X_res, y_res, is_synthetic, weight)
     print(
         f"{args.method}: {n} rows in, {m - n} synthetic rows added ({m} rows) in "
@@ -488,6 +554,8 @@ def _fast_caption(methods):
 def _cmd_demo(args):
     bench = _benchmark()
     methods = _check_methods(args.methods) or demo_methods()
+    _progress(args, f"skltsynth demo: {len(methods)} methods x {len(args.seeds)} seed(s) "
+              f"({', '.join(methods)}); a line per run as it finishes (--quiet: none)")
     start = time.perf_counter()
     results = bench.run_comparison(
         "demo", methods=methods, seeds=args.seeds, device=args.device, fast=not args.full,
@@ -595,7 +663,8 @@ def build_parser():
         p.add_argument("--device", default="auto",
                        help="torch device for skltsynth resamplers: auto (CUDA when "
                        "available), cpu, cuda, cuda:1, ... (default: auto)")
-        p.add_argument("--quiet", action="store_true", help="no progress lines")
+        p.add_argument("--quiet", action="store_true",
+                       help="no progress lines on stderr (the results still go to stdout)")
 
     demo = sub.add_parser(
         "demo", help="compare resamplers on the demo set shipped with the package",
@@ -633,9 +702,18 @@ def build_parser():
                      default="auto",
                      help="kind of target (default auto: a float target with many values is "
                      "a regression target, binned for deep imbalanced regression)")
+    res.add_argument("--fast", action="store_true",
+                     help="the method's fast settings, as in the demo and 'benchmark --fast' "
+                     "(diffusion resamplers: a smaller denoiser trained for fewer steps; see "
+                     "the caption of 'skltsynth demo'); --param values still win")
     res.add_argument("--random-state", type=int, default=None, metavar="N", help="seed")
     res.add_argument("--device", default=None,
                      help="torch device for skltsynth resamplers (default: the method's, auto)")
+    res.add_argument("--quiet", action="store_true",
+                     help="no progress on stderr (the summary line still goes to stdout)")
+    res.add_argument("--verbose", "-v", action="count", default=0,
+                     help="more progress: the resampler's settings and its own progress "
+                     "detail (by default: one line per step and progress bars on long work)")
     res.add_argument("--y-column", default=None, metavar="NAME",
                      help="parquet: the target column (default: y)")
     res.add_argument("--x-columns", nargs="+", default=None, metavar="NAME",
@@ -675,12 +753,46 @@ def build_parser():
     return parser
 
 
+def _missing_module(method):
+    """The first module ``method`` needs that is not installed, or ``None``.
+
+    Found with ``importlib.util.find_spec``, without importing anything, so
+    that ``skltsynth methods`` does not load torch and scikit-learn (the
+    registry's ``unavailable_reason`` imports the resampler classes).
+    """
+    import importlib.util
+
+    factory = method.factory
+    modules = list(method.requires)
+    if isinstance(factory, str):
+        modules.append(factory.partition(":")[0])
+    for module in modules:
+        try:
+            if importlib.util.find_spec(module) is None:
+                return module
+        except ImportError:  # a parent package is missing
+            return module
+    return None
+
+
 def _cmd_methods(args):
     bench = _benchmark()
-    names = _known_methods()
-    width = max(map(len, names), default=0)
-    for name in names:
-        print(f"{name:{width}s}  {bench.describe_method(name)}")
+    # every registered method, available here or not (the registry keeps them in order)
+    methods = list(bench._REGISTRY.values())
+    width = max((len(m.name) for m in methods), default=0)
+    groups = (
+        ("Resampling methods (resample, demo and benchmark):", True),
+        ("Baselines that add no rows (demo and benchmark only; resample refuses them):", False),
+    )
+    for title, resamples in groups:
+        print(title)
+        for method in methods:
+            if _resamples(method) != resamples:
+                continue
+            missing = _missing_module(method)
+            note = f" (unavailable: needs the {missing!r} package)" if missing else ""
+            print(f"  {method.name:{width}s}  {method.description} "
+                  f"[{', '.join(method.tasks)}]{note}")
     return 0
 
 
@@ -695,7 +807,8 @@ def main(argv=None):
     Returns
     -------
     status : int
-        0 on success, 2 on a usage or input error.
+        0 on success, 2 on a usage or input error (one line on stderr), 130
+        when interrupted.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -704,9 +817,12 @@ def main(argv=None):
     except CLIError as exc:
         print(f"skltsynth: error: {exc}", file=sys.stderr)
         return 2
-    except FileNotFoundError as exc:
+    except OSError as exc:  # a missing, unreadable or unwritable file
         print(f"skltsynth: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("skltsynth: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover
