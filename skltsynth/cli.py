@@ -463,7 +463,6 @@ def _keep_float_dtype(X_res, X):
 
 
 def _cmd_resample(args):
-    _progress(args, f"reading {args.input}")
     table = read_embeddings(args.input, y_column=args.y_column, x_columns=args.x_columns)
     if _format_of(args.output) != table.fmt:
         raise CLIError(
