@@ -258,6 +258,9 @@ class BaseEmbeddingResampler(BaseSampler):
     def _resolve_task(self, y):
         if self.target_type != "auto":
             return self.target_type
+        if getattr(y, "dtype", None) is not None and y.dtype.kind == "f":
+            # type_of_target casts to int before its own finiteness check (RuntimeWarning)
+            assert_all_finite(y, input_name="y")
         kind = type_of_target(y, input_name="y")
         if kind == "continuous":
             return "regression"
