@@ -673,8 +673,10 @@ def build_parser():
         "Prints accuracy overall and per shot group (many >= 50, medium 15..49, few < 15 "
         "training rows), resample time and peak memory, and their ratios to SMOTE's. "
         "Diffusion resamplers use fast settings unless --full is given (the table "
-        "caption says so). One seed by default so that it finishes in a couple of minutes "
-        "on two CPU cores; --seeds 0 1 2 adds the spread over seeds.",
+        "caption says so). One seed by default: about 45 s on two idle CPU cores (the two "
+        "diffusion resamplers take most of it), longer on a busy machine; --seeds 0 1 2 "
+        "adds the spread over seeds (a run per seed). Progress on stderr: a line per "
+        "method as it finishes.",
     )
     common(demo, "none, class_weight, ros, smote and every skltsynth resampler", (0,))
     demo.add_argument("--plot", metavar="PATH", help="also write a figure (png, pdf, svg)")
