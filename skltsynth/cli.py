@@ -713,8 +713,8 @@ def build_parser():
     res.add_argument("--quiet", action="store_true",
                      help="no progress on stderr (the summary line still goes to stdout)")
     res.add_argument("--verbose", "-v", action="count", default=0,
-                     help="more progress: the resampler's settings and its own progress "
-                     "detail (by default: one line per step and progress bars on long work)")
+                     help="more progress: also print the resampler with its settings (by "
+                     "default: a line per step and progress bars on long work)")
     res.add_argument("--y-column", default=None, metavar="NAME",
                      help="parquet: the target column (default: y)")
     res.add_argument("--x-columns", nargs="+", default=None, metavar="NAME",
