@@ -9,8 +9,6 @@ The public names below are imported on first use (PEP 562), so that
 scikit-learn; ``from skltsynth import VMFKDEResampler`` works as usual.
 """
 
-import importlib
-
 __version__ = "0.1.0"
 
 #: Public name -> module that defines it (imported on first access).
@@ -31,7 +29,9 @@ def __getattr__(name):
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
+    from importlib import import_module
+
+    value = getattr(import_module(module, __name__), name)
     globals()[name] = value  # later look-ups skip this function
     return value
 
