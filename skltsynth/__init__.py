@@ -3,27 +3,40 @@
 Scikit-learn / imbalanced-learn compatible resamplers that synthesise new rows
 in the embedding space of a frozen encoder, for long-tailed classification and
 deep imbalanced regression (DIR).
-"""
 
-from .epistemic import EpistemicHeadClassifier, EpistemicHeadRegressor
-from .guidance import LongtailGuidance, select_guidance_scale
-from .meta import ResampledEstimator
-from .mining import mine_longtail
-from .resamplers.latent_diffusion import LatentDiffusionResampler
-from .resamplers.memory_ddpm import MemoryDDPMResampler
-from .resamplers.vmf_kde import VMFKDEResampler
+The public names below are imported on first use (PEP 562), so that
+``import skltsynth`` and ``skltsynth --help`` do not load torch or
+scikit-learn; ``from skltsynth import VMFKDEResampler`` works as usual.
+"""
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "EpistemicHeadClassifier",
-    "EpistemicHeadRegressor",
-    "LatentDiffusionResampler",
-    "LongtailGuidance",
-    "MemoryDDPMResampler",
-    "ResampledEstimator",
-    "VMFKDEResampler",
-    "__version__",
-    "mine_longtail",
-    "select_guidance_scale",
-]
+#: Public name -> module that defines it (imported on first access).
+_LAZY = {
+    "EpistemicHeadClassifier": ".epistemic",
+    "EpistemicHeadRegressor": ".epistemic",
+    "LatentDiffusionResampler": ".resamplers.latent_diffusion",
+    "LongtailGuidance": ".guidance",
+    "MemoryDDPMResampler": ".resamplers.memory_ddpm",
+    "ResampledEstimator": ".meta",
+    "VMFKDEResampler": ".resamplers.vmf_kde",
+    "mine_longtail": ".mining",
+    "select_guidance_scale": ".guidance",
+}
+
+__all__ = sorted([*_LAZY, "__version__"])
+
+
+def __getattr__(name):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

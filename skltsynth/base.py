@@ -15,6 +15,7 @@ that returns only the synthetic rows.
 from __future__ import annotations
 
 import numbers
+import warnings
 from abc import abstractmethod
 from typing import NamedTuple
 
@@ -28,6 +29,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import assert_all_finite, validate_data
 
+from ._pandas_index import keep_pandas_index
 from ._random import check_random_state, derive_rng, draw_seed, torch_generator
 from ._torch_utils import resolve_device
 from .targets import make_plan
@@ -260,6 +262,9 @@ class BaseEmbeddingResampler(BaseSampler):
     def _resolve_task(self, y):
         if self.target_type != "auto":
             return self.target_type
+        if getattr(y, "dtype", None) is not None and y.dtype.kind == "f":
+            # type_of_target casts to int before its own finiteness check (RuntimeWarning)
+            assert_all_finite(y, input_name="y")
         kind = type_of_target(y, input_name="y")
         if kind == "continuous":
             return "regression"
@@ -282,6 +287,18 @@ class BaseEmbeddingResampler(BaseSampler):
             synthetic_target=self.synthetic_target,
         )
         need = self._min_rows_per_group()
+        lonely = [(plan.group_values[g], n) for g, n in plan.n_new.items()
+                  if task == "classification" and n > 0 and plan.group_counts[g] == 1]
+        if lonely and need <= 1:
+            shown = ", ".join(f"class {getattr(c, 'item', lambda: c)()!r}: {n} synthetic rows"
+                              for c, n in lonely[:5])
+            warnings.warn(
+                f"{type(self).__name__}: {len(lonely)} class(es) have a single row, and all "
+                f"their synthetic rows are made from that one row ({shown}"
+                f"{', ...' if len(lonely) > 5 else ''}); consider dropping or merging them, "
+                "or a sampling_strategy that leaves them out.",
+                UserWarning, stacklevel=5,
+            )
         if task == "classification" and need > 1:
             small = [plan.group_values[g] for g in plan.n_new if plan.group_counts[g] < need]
             if small:
@@ -349,15 +366,26 @@ class BaseEmbeddingResampler(BaseSampler):
             Every input row unchanged and in order, then the synthetic rows.
         y_resampled : {ndarray, series} of shape (n_samples_new,)
             The corresponding targets.
+
+        Notes
+        -----
+        pandas output keeps the index of the input (of ``X``, else of ``y``)
+        for the original rows, so results join back to metadata by index.
+        Synthetic rows get labels no original row has: an integer index
+        continues after its maximum (``max + 1, max + 2, ...``); any other
+        index gets ``"synthetic_0", "synthetic_1", ...`` (with extra leading
+        underscores if one of these is taken; the first level of a tuple
+        for a MultiIndex).  ``is_synthetic_`` marks the rows either way.
         """
         transformer = ArraysTransformer(X, y)
+        inputs = (X, y)
         X, y, plan, binarize_y = self._setup_fit(X, y)
         X_res, y_res = self._fit_resample(X, y, plan=plan)
         if binarize_y:
             from sklearn.preprocessing import label_binarize
 
             y_res = label_binarize(y_res, classes=np.unique(y))
-        return transformer.transform(X_res, y_res)
+        return keep_pandas_index(*inputs, *transformer.transform(X_res, y_res))
 
     def _fit_resample(self, X, y, plan=None):
         """Generate for a validated ``X, y`` and assemble the output arrays."""

@@ -14,24 +14,8 @@ Three commands:
     The grid datasets x methods x seeds; writes ``results.json``, a Markdown
     table and plots into ``DIR``.
 
-Embedding file formats (chosen by the file suffix; OUTPUT must have the same
-suffix as INPUT):
-
-``.npz``
-    Arrays ``X`` (n, d) and ``y`` (n,).  Output: ``X``, ``y``,
-    ``is_synthetic`` (bool) and ``sample_weight`` (float64).
-``.npy``
-    One structured array of n records with a field ``X`` (a sub-array of d
-    numbers) and a field ``y``, e.g.
-    ``a = np.empty(n, dtype=[("X", "f4", (d,)), ("y", "i8")])``.  Output: the
-    same with fields ``is_synthetic`` and ``sample_weight`` added.
-``.parquet`` / ``.pq``
-    A table with a target column (``--y-column``, default ``y``) and the
-    embedding either as one column of fixed-length lists/arrays or as one
-    numeric column per dimension (``--x-columns`` picks them; by default a
-    single list-valued column if there is one, else every floating-point
-    column but the target, so integer ids are not taken for features).  Other columns are kept for real rows and left missing for
-    synthetic rows; ``is_synthetic`` and ``sample_weight`` columns are added.
+Embedding file formats (``.npz``, ``.npy``, parquet): see
+:mod:`skltsynth.embedding_files`.
 
 Rows of the output: every input row, unchanged and in order, then the
 synthetic rows.
@@ -44,15 +28,18 @@ import ast
 import pathlib
 import sys
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["main", "build_parser", "read_embeddings", "write_embeddings", "parse_params"]
+from .embedding_files import (
+    SUFFIXES,
+    EmbeddingFileError,
+    format_of,
+    read_embeddings,
+    write_embeddings,
+)
 
-PARQUET_SUFFIXES = (".parquet", ".pq")
-SUFFIXES = (".npz", ".npy") + PARQUET_SUFFIXES
-_ADDED_COLUMNS = ("is_synthetic", "sample_weight")
+__all__ = ["main", "build_parser", "read_embeddings", "write_embeddings", "parse_params"]
 
 
 class CLIError(Exception):
@@ -104,206 +91,6 @@ def parse_params(items):
     return params
 
 
-# ------------------------------------------------------------------------ I/O
-@dataclass
-class EmbeddingTable:
-    """Embeddings read from a file, with what is needed to write them back."""
-
-    X: np.ndarray
-    y: np.ndarray
-    fmt: str
-    frame: object = None  # parquet: the original DataFrame
-    x_columns: list = field(default_factory=list)
-    y_column: str | None = None
-    list_column: bool = False  # parquet: the embedding is one list-valued column
-    y_dtype: object = None
-
-
-def _format_of(path):
-    suffix = pathlib.Path(path).suffix.lower()
-    if suffix not in SUFFIXES:
-        raise CLIError(
-            f"Unsupported file type {suffix or '(none)'!r} for {str(path)!r}; "
-            f"use one of {', '.join(SUFFIXES)}."
-        )
-    return "parquet" if suffix in PARQUET_SUFFIXES else suffix[1:]
-
-
-def _read_parquet(path, y_column, x_columns):
-    import pandas as pd
-
-    try:
-        frame = pd.read_parquet(path)
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise CLIError(f"Reading parquet needs pyarrow (pip install pyarrow): {exc}") from exc
-    y_column = y_column or "y"
-    if y_column not in frame.columns:
-        raise CLIError(
-            f"{str(path)!r} has no target column {y_column!r}; pass --y-column "
-            f"(columns: {', '.join(map(str, frame.columns[:20]))})."
-        )
-    if x_columns:
-        missing = [c for c in x_columns if c not in frame.columns]
-        if missing:
-            raise CLIError(f"Columns {missing} given in --x-columns are not in {str(path)!r}.")
-    else:
-        candidates = [c for c in frame.columns if c != y_column and c not in _ADDED_COLUMNS]
-        listed = [
-            c for c in candidates
-            if frame[c].dtype == object and len(frame) and np.ndim(frame[c].iloc[0]) == 1
-        ]
-        if len(listed) == 1:
-            x_columns = listed
-        else:
-            x_columns = [c for c in candidates if pd.api.types.is_float_dtype(frame[c])]
-    if not x_columns:
-        raise CLIError(f"No embedding columns found in {str(path)!r}; pass --x-columns.")
-    list_column = len(x_columns) == 1 and frame[x_columns[0]].dtype == object
-    if list_column:
-        try:
-            X = np.stack([np.asarray(v) for v in frame[x_columns[0]]])
-        except ValueError as exc:
-            raise CLIError(
-                f"Column {x_columns[0]!r} must hold vectors of one length: {exc}"
-            ) from exc
-    else:
-        X = frame[x_columns]
-    y = frame[y_column].to_numpy()
-    return EmbeddingTable(X=X, y=y, fmt="parquet", frame=frame, x_columns=list(x_columns),
-                          y_column=y_column, list_column=list_column,
-                          y_dtype=frame[y_column].dtype)
-
-
-def read_embeddings(path, *, y_column=None, x_columns=None):
-    """Read embeddings and targets from an ``.npz``, ``.npy`` or parquet file.
-
-    See the module docstring for the layouts.
-
-    Parameters
-    ----------
-    path : str or path-like
-        Input file.
-    y_column : str, default=None
-        Parquet only: the target column (default ``"y"``).
-    x_columns : list of str, default=None
-        Parquet only: embedding column(s).
-
-    Returns
-    -------
-    table : EmbeddingTable
-        ``table.X`` (ndarray, or DataFrame for one-column-per-dimension
-        parquet) and ``table.y``.
-
-    Examples
-    --------
-    >>> import numpy as np, tempfile, os
-    >>> from skltsynth.cli import read_embeddings
-    >>> path = os.path.join(tempfile.mkdtemp(), "emb.npz")
-    >>> np.savez(path, X=np.eye(3, dtype=np.float32), y=np.array([0, 1, 1]))
-    >>> read_embeddings(path).X.shape
-    (3, 3)
-    """
-    path = pathlib.Path(path)
-    fmt = _format_of(path)
-    if not path.exists():
-        raise CLIError(f"Input file {str(path)!r} does not exist.")
-    if fmt == "parquet":
-        return _read_parquet(path, y_column, x_columns)
-    if fmt == "npz":
-        with np.load(path, allow_pickle=False) as data:
-            missing = [k for k in ("X", "y") if k not in data.files]
-            if missing:
-                raise CLIError(
-                    f"{str(path)!r} must hold arrays 'X' and 'y'; missing {missing} "
-                    f"(found: {', '.join(data.files) or 'nothing'})."
-                )
-            X, y = data["X"], data["y"]
-    else:
-        arr = np.load(path, allow_pickle=False)
-        names = arr.dtype.names or ()
-        if "X" not in names or "y" not in names:
-            raise CLIError(
-                f"{str(path)!r} must hold a structured array with fields 'X' (a vector "
-                "per row) and 'y', e.g. np.empty(n, dtype=[('X', 'f4', (d,)), ('y', 'i8')]); "
-                f"got dtype {arr.dtype}. For two plain arrays use an .npz file with keys X and y."
-            )
-        X, y = np.asarray(arr["X"]), np.asarray(arr["y"])
-        if X.ndim == 1:
-            X = X[:, None]
-    X = np.asarray(X)
-    y = np.asarray(y)
-    if X.ndim != 2 or y.ndim != 1 or X.shape[0] != y.shape[0]:
-        raise CLIError(
-            f"{str(path)!r}: X must be 2-D and y 1-D with as many rows; got X {X.shape}, "
-            f"y {y.shape}."
-        )
-    return EmbeddingTable(X=X, y=y, fmt=fmt, y_dtype=y.dtype)
-
-
-def write_embeddings(path, table, X_res, y_res, is_synthetic, sample_weight):
-    """Write resampled rows in the format of ``table`` (as read by :func:`read_embeddings`).
-
-    Parameters
-    ----------
-    path : str or path-like
-        Output file; its suffix must name the same format as the input's.
-    table : EmbeddingTable
-        The input as read.
-    X_res, y_res : array-like
-        Resampled rows: the input rows first, then synthetic rows.
-    is_synthetic : ndarray of bool
-        Flag per output row.
-    sample_weight : ndarray of float
-        Weight per output row.
-    """
-    path = pathlib.Path(path)
-    fmt = _format_of(path)
-    if fmt != table.fmt:
-        raise CLIError(
-            f"OUTPUT must have the same format as INPUT ({table.fmt}); got {path.suffix!r}."
-        )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    is_synthetic = np.asarray(is_synthetic, dtype=bool)
-    sample_weight = np.asarray(sample_weight, dtype=np.float64)
-    if fmt == "npz":
-        np.savez(path, X=np.asarray(X_res), y=np.asarray(y_res), is_synthetic=is_synthetic,
-                 sample_weight=sample_weight)
-        return
-    if fmt == "npy":
-        X_arr, y_arr = np.asarray(X_res), np.asarray(y_res)
-        dtype = [("X", X_arr.dtype, (X_arr.shape[1],)), ("y", y_arr.dtype),
-                 ("is_synthetic", bool), ("sample_weight", np.float64)]
-        out = np.empty(X_arr.shape[0], dtype=dtype)
-        out["X"], out["y"] = X_arr, y_arr
-        out["is_synthetic"], out["sample_weight"] = is_synthetic, sample_weight
-        np.save(path, out)
-        return
-    import pandas as pd
-
-    frame = table.frame
-    n = len(frame)
-    n_new = len(is_synthetic) - n
-    if table.list_column:
-        X_arr = np.asarray(X_res)
-        new = pd.DataFrame({table.x_columns[0]: list(X_arr[n:])})
-    else:
-        X_df = X_res if hasattr(X_res, "iloc") else pd.DataFrame(np.asarray(X_res),
-                                                                   columns=table.x_columns)
-        new = X_df.iloc[n:].reset_index(drop=True)
-    y_arr = np.asarray(y_res)[n:]
-    new[table.y_column] = pd.Series(y_arr).astype(table.y_dtype) if n_new else y_arr
-    frame = frame.reset_index(drop=True)
-    if n_new:
-        # integer and bool columns that synthetic rows leave missing become nullable
-        kept = [c for c in frame.columns if c not in new.columns]
-        frame = frame.astype({c: frame[c].convert_dtypes().dtype for c in kept
-                              if frame[c].dtype.kind in "iub"})
-    out = pd.concat([frame, new], ignore_index=True)
-    out["is_synthetic"] = is_synthetic
-    out["sample_weight"] = sample_weight
-    out.to_parquet(path, index=False)
-
-
 # -------------------------------------------------------------------- methods
 def _benchmark():
     from . import benchmark
@@ -313,6 +100,21 @@ def _benchmark():
 
 def _known_methods():
     return list(_benchmark().available_methods())
+
+
+def _resamples(method):
+    """Whether a registered method adds rows (``resample`` accepts it).
+
+    ``none`` and the weighting-only baselines (``class_weight``, ``lds``)
+    train the head on the real rows only: ``demo`` and ``benchmark`` compare
+    with them, ``resample`` has nothing to write for them.
+    """
+    return method.name != "none" and method.weighting is None
+
+
+def _resampling_methods(task=None):
+    bench = _benchmark()
+    return [m for m in bench.available_methods(task) if _resamples(bench.get_method(m))]
 
 
 def _unknown_method(names, known):
@@ -329,7 +131,8 @@ def _infer_task(y, target_type=None):
     return "regression" if type_of_target(np.asarray(y)) == "continuous" else "classification"
 
 
-def make_resampler(name, y, params=None, *, random_state=None, device=None, target_type=None):
+def make_resampler(name, y, params=None, *, random_state=None, device=None, target_type=None,
+                   fast=False, verbose=False):
     """Build the resampler registered as ``name`` for targets ``y``, with parameters set.
 
     Parameters
@@ -348,6 +151,11 @@ def make_resampler(name, y, params=None, *, random_state=None, device=None, targ
     target_type : {"classification", "regression"}, default=None
         Task; default: inferred from ``y`` (a float target with non-integer
         values is a regression target).
+    fast : bool, default=False
+        Apply the method's fast settings (those of ``skltsynth demo`` and
+        ``skltsynth benchmark --fast``) before ``params``.
+    verbose : bool or int, default=False
+        ``verbose`` of resamplers that have one (progress bars on stderr).
 
     Returns
     -------
@@ -367,18 +175,16 @@ def make_resampler(name, y, params=None, *, random_state=None, device=None, targ
         raise _unknown_method([name], known)
     task = _infer_task(y, target_type)
     try:
-        resampler = bench.make_sampler(name, task, random_state)
+        resampler = bench.make_sampler(name, task, random_state, fast=fast)
     except bench.MethodSkipped as exc:
         raise CLIError(str(exc)) from exc
     except ValueError as exc:  # the method does not support the task
         raise CLIError(
-            f"{exc} Methods for {task}: {', '.join(bench.available_methods(task))}"
+            f"{exc} Resampling methods for {task}: {', '.join(_resampling_methods(task))}"
             + (" (use --target-type to override the inferred task)." if not target_type else ".")
         ) from exc
     if resampler is None:
-        samplers = [m for m in bench.available_methods(task)
-                    if bench.get_method(m).factory is not None and m not in ("none",)
-                    and bench.get_method(m).weighting is None]
+        samplers = _resampling_methods(task)
         raise CLIError(
             f"Method {name!r} does not resample rows (it only weights the head); choose a "
             f"resampling method, e.g. {', '.join(samplers)}."
@@ -387,6 +193,8 @@ def make_resampler(name, y, params=None, *, random_state=None, device=None, targ
     # benchmark runner does; the user's --param values come after and win.
     bench._adapt(resampler, task, np.asarray(y), None, device)
     accepted = resampler.get_params()
+    if verbose and "verbose" in accepted:
+        resampler.set_params(verbose=verbose)
     params = dict(params or {})
     bad = [k for k in params if k not in accepted]
     if bad:
@@ -402,9 +210,28 @@ def make_resampler(name, y, params=None, *, random_state=None, device=None, targ
 
 
 # ------------------------------------------------------------------- commands
+def _progress(args, text):
+    """A progress line on stderr, unless ``--quiet``."""
+    if not getattr(args, "quiet", False):
+        print(text, file=sys.stderr, flush=True)
+
+
+def _keep_float_dtype(X_res, X):
+    """``X_res`` in the floating dtype of the input ``X`` (float32 in, float32 out).
+
+    Some imbalanced-learn samplers (``RandomOverSampler(shrinkage=...)``) add
+    float64 noise and so return float64 rows for float32 input.
+    """
+    dtype = getattr(X, "dtype", None)
+    if hasattr(X, "iloc") or dtype is None or dtype.kind != "f":
+        return X_res  # a DataFrame is written column by column; its dtypes are kept
+    X_res = np.asarray(X_res)
+    return X_res.astype(dtype, copy=False) if X_res.dtype.kind == "f" else X_res
+
+
 def _cmd_resample(args):
     table = read_embeddings(args.input, y_column=args.y_column, x_columns=args.x_columns)
-    if _format_of(args.output) != table.fmt:
+    if format_of(args.output) != table.fmt:
         raise CLIError(
             f"OUTPUT must have the same format as INPUT ({table.fmt}); got "
             f"{pathlib.Path(args.output).suffix!r}."
@@ -412,14 +239,18 @@ def _cmd_resample(args):
     resampler = make_resampler(
         args.method, table.y, parse_params(args.param), random_state=args.random_state,
         device=args.device, target_type=None if args.target_type == "auto" else args.target_type,
+        fast=args.fast, verbose=0 if args.quiet else 1 + args.verbose,
     )
     n = table.y.shape[0]
+    _progress(args, f"resampling {n} rows ({table.X.shape[1]} features) with {args.method}"
+              + (f": {resampler!r}" if args.verbose else " ..."))
     start = time.perf_counter()
     try:
         X_res, y_res = resampler.fit_resample(table.X, table.y)
     except (ValueError, TypeError) as exc:
         raise CLIError(f"{args.method} could not resample {args.input!r}: {exc}") from exc
     seconds = time.perf_counter() - start
+    X_res = _keep_float_dtype(X_res, table.X)
     m = len(y_res)
     is_synthetic = getattr(resampler, "is_synthetic_", None)
     if is_synthetic is None:  # imbalanced-learn over-samplers append after the originals
@@ -427,6 +258,7 @@ def _cmd_resample(args):
     weight = getattr(resampler, "sample_weight_", None)
     if weight is None:
         weight = np.ones(m)
+    _progress(args, f"writing {args.output}")
     write_embeddings(args.output, table, X_res, y_res, is_synthetic, weight)
     print(
         f"{args.method}: {n} rows in, {m - n} synthetic rows added ({m} rows) in "
@@ -488,6 +320,8 @@ def _fast_caption(methods):
 def _cmd_demo(args):
     bench = _benchmark()
     methods = _check_methods(args.methods) or demo_methods()
+    _progress(args, f"skltsynth demo: {len(methods)} methods x {len(args.seeds)} seed(s) "
+              f"({', '.join(methods)}); a line per run as it finishes (--quiet: none)")
     start = time.perf_counter()
     results = bench.run_comparison(
         "demo", methods=methods, seeds=args.seeds, device=args.device, fast=not args.full,
@@ -595,7 +429,8 @@ def build_parser():
         p.add_argument("--device", default="auto",
                        help="torch device for skltsynth resamplers: auto (CUDA when "
                        "available), cpu, cuda, cuda:1, ... (default: auto)")
-        p.add_argument("--quiet", action="store_true", help="no progress lines")
+        p.add_argument("--quiet", action="store_true",
+                       help="no progress lines on stderr (the results still go to stdout)")
 
     demo = sub.add_parser(
         "demo", help="compare resamplers on the demo set shipped with the package",
@@ -605,8 +440,10 @@ def build_parser():
         "Prints accuracy overall and per shot group (many >= 50, medium 15..49, few < 15 "
         "training rows), resample time and peak memory, and their ratios to SMOTE's. "
         "Diffusion resamplers use fast settings unless --full is given (the table "
-        "caption says so). One seed by default so that it finishes in a couple of minutes "
-        "on two CPU cores; --seeds 0 1 2 adds the spread over seeds.",
+        "caption says so). One seed by default: about 45 s on two idle CPU cores (the two "
+        "diffusion resamplers take most of it), longer on a busy machine; --seeds 0 1 2 "
+        "adds the spread over seeds (a run per seed). Progress on stderr: a line per "
+        "method as it finishes.",
     )
     common(demo, "none, class_weight, ros, smote and every skltsynth resampler", (0,))
     demo.add_argument("--plot", metavar="PATH", help="also write a figure (png, pdf, svg)")
@@ -633,9 +470,18 @@ def build_parser():
                      default="auto",
                      help="kind of target (default auto: a float target with many values is "
                      "a regression target, binned for deep imbalanced regression)")
+    res.add_argument("--fast", action="store_true",
+                     help="the method's fast settings, as in the demo and 'benchmark --fast' "
+                     "(diffusion resamplers: a smaller denoiser trained for fewer steps; see "
+                     "the caption of 'skltsynth demo'); --param values still win")
     res.add_argument("--random-state", type=int, default=None, metavar="N", help="seed")
     res.add_argument("--device", default=None,
                      help="torch device for skltsynth resamplers (default: the method's, auto)")
+    res.add_argument("--quiet", action="store_true",
+                     help="no progress on stderr (the summary line still goes to stdout)")
+    res.add_argument("--verbose", "-v", action="count", default=0,
+                     help="more progress: also print the resampler with its settings (by "
+                     "default: a line per step and progress bars on long work)")
     res.add_argument("--y-column", default=None, metavar="NAME",
                      help="parquet: the target column (default: y)")
     res.add_argument("--x-columns", nargs="+", default=None, metavar="NAME",
@@ -675,12 +521,46 @@ def build_parser():
     return parser
 
 
+def _missing_module(method):
+    """The first module ``method`` needs that is not installed, or ``None``.
+
+    Found with ``importlib.util.find_spec``, without importing anything, so
+    that ``skltsynth methods`` does not load torch and scikit-learn (the
+    registry's ``unavailable_reason`` imports the resampler classes).
+    """
+    import importlib.util
+
+    factory = method.factory
+    modules = list(method.requires)
+    if isinstance(factory, str):
+        modules.append(factory.partition(":")[0])
+    for module in modules:
+        try:
+            if importlib.util.find_spec(module) is None:
+                return module
+        except ImportError:  # a parent package is missing
+            return module
+    return None
+
+
 def _cmd_methods(args):
     bench = _benchmark()
-    names = _known_methods()
-    width = max(map(len, names), default=0)
-    for name in names:
-        print(f"{name:{width}s}  {bench.describe_method(name)}")
+    # every registered method, available here or not (the registry keeps them in order)
+    methods = list(bench._REGISTRY.values())
+    width = max((len(m.name) for m in methods), default=0)
+    groups = (
+        ("Resampling methods (resample, demo and benchmark):", True),
+        ("Baselines that add no rows (demo and benchmark only; resample refuses them):", False),
+    )
+    for title, resamples in groups:
+        print(title)
+        for method in methods:
+            if _resamples(method) != resamples:
+                continue
+            missing = _missing_module(method)
+            note = f" (unavailable: needs the {missing!r} package)" if missing else ""
+            print(f"  {method.name:{width}s}  {method.description} "
+                  f"[{', '.join(method.tasks)}]{note}")
     return 0
 
 
@@ -695,18 +575,22 @@ def main(argv=None):
     Returns
     -------
     status : int
-        0 on success, 2 on a usage or input error.
+        0 on success, 2 on a usage or input error (one line on stderr), 130
+        when interrupted.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except CLIError as exc:
+    except (CLIError, EmbeddingFileError) as exc:
         print(f"skltsynth: error: {exc}", file=sys.stderr)
         return 2
-    except FileNotFoundError as exc:
+    except OSError as exc:  # a missing, unreadable or unwritable file
         print(f"skltsynth: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("skltsynth: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

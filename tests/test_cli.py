@@ -213,3 +213,113 @@ def test_benchmark_unknown_dataset(capsys, tmp_path):
     rc = cli.main(["benchmark", "--datasets", "nonesuch", "--out", str(tmp_path)])
     assert rc == 2
     assert "Unknown dataset 'nonesuch'" in capsys.readouterr().err
+
+
+def test_methods_marks_the_baselines_resample_refuses(capsys):
+    assert cli.main(["methods"]) == 0
+    out = capsys.readouterr().out
+    resampling, _, baselines = out.partition("Baselines that add no rows")
+    assert baselines, out
+    for name in ("none", "class_weight", "lds"):
+        assert f"  {name} " in baselines and f"  {name} " not in resampling
+    for name in ("ros", "smote", "vmf_kde", "memory_ddpm"):
+        assert f"  {name} " in resampling
+
+
+@pytest.mark.parametrize("command", [["--help"], ["methods"]])
+def test_help_and_methods_do_not_import_torch_or_sklearn(command):
+    code = ("import sys, contextlib, io\n"
+            "from skltsynth import cli\n"
+            "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+            f"    cli.main({command!r})\n"
+            "print(sorted(m for m in ('torch', 'sklearn', 'imblearn') if m in sys.modules))\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert proc.stdout.strip() == "[]"
+
+
+def test_import_skltsynth_is_lazy_and_complete():
+    code = ("import sys, skltsynth\n"
+            "print('torch' in sys.modules, 'sklearn' in sys.modules)\n"
+            "print(all(n in dir(skltsynth) for n in skltsynth.__all__))\n"
+            "from skltsynth import VMFKDEResampler, ResampledEstimator\n"
+            "print(VMFKDEResampler.__name__, ResampledEstimator.__module__)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert proc.stdout.split("\n")[:3] == ["False False", "True",
+                                           "VMFKDEResampler skltsynth.meta"]
+    import skltsynth
+
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        skltsynth.Nope  # noqa: B018
+
+
+@pytest.mark.parametrize("suffix", [".npz", ".npy", ".parquet"])
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "empty"])
+def test_corrupt_input_gives_one_line_error(tmp_path, capsys, suffix, damage):
+    if suffix == ".parquet":
+        pytest.importorskip("pyarrow", reason="parquet files need pyarrow")
+    X, y = _toy()
+    good = tmp_path / f"good{suffix}"
+    if suffix == ".npz":
+        np.savez(good, X=X, y=y)
+    elif suffix == ".npy":
+        arr = np.empty(len(y), dtype=[("X", "f4", (X.shape[1],)), ("y", "i8")])
+        arr["X"], arr["y"] = X, y
+        np.save(good, arr)
+    else:
+        import pandas as pd
+
+        pd.DataFrame({"emb": list(X), "y": y}).to_parquet(good)
+    data = good.read_bytes()
+    bad = tmp_path / f"bad{suffix}"
+    bad.write_bytes({"truncated": data[: len(data) * 2 // 3], "garbage": b"not a file" * 20,
+                     "empty": b""}[damage])
+    rc = cli.main(["resample", str(bad), str(tmp_path / f"out{suffix}"), "--method", "ros"])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("skltsynth: error:"), err
+    assert "bad" + suffix in err
+
+
+def test_resample_keeps_float32_and_refusals_name_resampling_methods(tmp_path, capsys):
+    X, y = _toy()
+    src, dst = tmp_path / "in.npz", tmp_path / "out.npz"
+    np.savez(src, X=X, y=y)
+    assert cli.main(["resample", str(src), str(dst), "--method", "ros_shrink",
+                     "--random-state", "0"]) == 0
+    with np.load(dst) as out:
+        assert out["X"].dtype == np.float32 and len(out["y"]) > len(y)
+    capsys.readouterr()
+    for method in ("smoter", "lds"):
+        assert cli.main(["resample", str(src), str(dst), "--method", method]) == 2
+        err = capsys.readouterr().err
+        assert "does not support classification" in err
+        suggested = err.partition("Resampling methods for classification:")[2]
+        assert "smote" in suggested
+        assert "none" not in suggested and "class_weight" not in suggested
+
+
+def test_resample_fast_and_verbose_reach_the_resampler():
+    from skltsynth import benchmark
+
+    y = np.r_[np.zeros(20, int), np.ones(6, int)]
+    fast = benchmark.get_method("memory_ddpm").fast_params
+    assert fast
+    made = cli.make_resampler("memory_ddpm", y, fast=True, verbose=1)
+    params = made.get_params()
+    assert {k: params[k] for k in fast} == fast and params["verbose"] == 1
+    default = cli.make_resampler("memory_ddpm", y, {"train_steps": 7}, fast=True)
+    assert default.get_params()["train_steps"] == 7 and default.get_params()["verbose"] is False
+
+
+def test_resample_progress_on_stderr_unless_quiet(tmp_path, capsys):
+    X, y = _toy()
+    src, dst = tmp_path / "in.npz", tmp_path / "out.npz"
+    np.savez(src, X=X, y=y)
+    assert cli.main(["resample", str(src), str(dst), "--method", "smote"]) == 0
+    captured = capsys.readouterr()
+    assert "resampling 56 rows" in captured.err and "synthetic rows added" in captured.out
+    assert cli.main(["resample", str(src), str(dst), "--method", "smote", "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "" and "synthetic rows added" in captured.out

@@ -63,7 +63,7 @@ def test_lds_matches_reference_on_synthetic_scores(kernel, reweight):
 def test_lds_matches_reference_on_stsb_dir():
     path = SHARED / "stsb_dir_minilm.npz"
     if not path.exists():
-        pytest.skip(reason=f"shared STS-B-DIR file not found at {path}")
+        pytest.skip(reason="shared benchmark file stsb_dir_minilm.npz absent (not shipped)")
     y = np.load(path)["y_train"].astype(np.float64)
     edges = np.arange(0, 52) / 10.0  # 0.0 .. 5.1: the reference's 51 bins
     ours = T.lds_weights(y, edges)

@@ -141,7 +141,8 @@ def test_singleton_classes_and_duplicates():
     X, y = _clusters([20, 6, 1, 1], d=24)
     X[20:23] = X[20]  # three duplicate rows in class 1
     sampler = VMFKDEResampler(random_state=0)
-    X_res, y_res = sampler.fit_resample(X, y)
+    with pytest.warns(UserWarning, match=r"2 class\(es\) have a single row"):
+        X_res, y_res = sampler.fit_resample(X, y)
     assert np.all(np.isfinite(X_res))
     assert Counter(y_res.tolist()) == {0: 20, 1: 20, 2: 20, 3: 20}
     k = sampler.kappa_
@@ -263,8 +264,10 @@ def test_one_row_minority_among_many_is_fast_and_reproducible():
     X = rng.normal(size=(50_001, 3)).astype(np.float32)
     y = np.zeros(50_001, dtype=np.int64)
     y[-1] = 1
-    a = VMFKDEResampler(sampling_strategy={1: 51}, random_state=0).fit_resample(X, y)[0]
-    b = VMFKDEResampler(sampling_strategy={1: 51}, random_state=0).fit_resample(X, y)[0]
+    with pytest.warns(UserWarning, match="single row"):
+        a = VMFKDEResampler(sampling_strategy={1: 51}, random_state=0).fit_resample(X, y)[0]
+    with pytest.warns(UserWarning, match="single row"):
+        b = VMFKDEResampler(sampling_strategy={1: 51}, random_state=0).fit_resample(X, y)[0]
     np.testing.assert_array_equal(a, b)
     assert a.shape == (50_051, 3) and np.all(np.isfinite(a))
 
