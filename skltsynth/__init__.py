@@ -7,6 +7,7 @@ deep imbalanced regression (DIR).
 
 from .epistemic import EpistemicHeadClassifier
 from .guidance import LongtailGuidance, select_guidance_scale
+from .logit_adjustment import LogitAdjustedClassifier
 from .meta import ResampledEstimator
 from .resamplers.latent_diffusion import LatentDiffusionResampler
 from .resamplers.memory_ddpm import MemoryDDPMResampler
@@ -17,6 +18,7 @@ __version__ = "0.1.0"
 __all__ = [
     "EpistemicHeadClassifier",
     "LatentDiffusionResampler",
+    "LogitAdjustedClassifier",
     "LongtailGuidance",
     "MemoryDDPMResampler",
     "ResampledEstimator",
