@@ -14,6 +14,7 @@ from __future__ import annotations
 __all__ = [
     "BIN_SHOTS",
     "CLASS_SHOTS",
+    "DEFAULT_HEADS",
     "DIFFUSION_FAST_PARAMS",
     "default_head",
     "default_head_text",
@@ -58,6 +59,13 @@ def shot_thresholds(task, many=None, few=None):
     return (table["many"] if many is None else many, table["few"] if few is None else few)
 
 
+#: The default head of each task: (module, class, parameters).
+DEFAULT_HEADS = {
+    "classification": ("sklearn.linear_model", "LogisticRegression", {"C": 10, "max_iter": 2000}),
+    "regression": ("sklearn.linear_model", "Ridge", {"alpha": 10}),
+}
+
+
 def default_head(task="classification"):
     """A new default head: ``LogisticRegression(C=10, max_iter=2000)`` / ``Ridge(alpha=10)``.
 
@@ -75,21 +83,26 @@ def default_head(task="classification"):
     >>> default_head()
     LogisticRegression(C=10, max_iter=2000)
     """
-    if task == "regression":
-        from sklearn.linear_model import Ridge
+    import importlib
 
-        return Ridge(alpha=10)
-    from sklearn.linear_model import LogisticRegression
-
-    return LogisticRegression(C=10, max_iter=2000)
+    module, name, params = DEFAULT_HEADS[task]
+    return getattr(importlib.import_module(module), name)(**params)
 
 
 def default_head_text(task="classification"):
-    """The default head as text, e.g. ``"LogisticRegression(C=10, max_iter=2000)"``."""
-    return repr(default_head(task))
+    """The default head as text, without importing scikit-learn.
+
+    Examples
+    --------
+    >>> from skltsynth._defaults import default_head_text
+    >>> default_head_text("regression")
+    'Ridge(alpha=10)'
+    """
+    _, name, params = DEFAULT_HEADS[task]
+    return f"{name}({fast_params_text(params)})"
 
 
 def fast_params_text(params=None):
-    """``"train_steps=300, sampling_steps=20, ..."`` for help texts and captions."""
+    """``"train_steps=300, sampling_steps=20, ..."`` (or any ``params``) as ``k=v`` text."""
     params = DIFFUSION_FAST_PARAMS if params is None else params
     return ", ".join(f"{k}={v!r}" for k, v in params.items())
