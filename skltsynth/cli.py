@@ -461,7 +461,7 @@ def demo_methods():
     """
     bench = _benchmark()
     available = bench.available_methods("classification")
-    ours = [m for m in available if bench.get_method(m).ours]
+    ours = [m for m in available if bench.get_method(m).ours and bench.get_method(m).at_defaults]
     return [m for m in DEMO_BASELINES if m in available] + [m for m in ours
                                                              if m not in DEMO_BASELINES]
 

@@ -44,7 +44,8 @@ from .registry import (
     unavailable_reason,
 )
 from .report import best_baselines, format_table, is_ours, split_by_head, summarise
-from .runner import adapt_sampler, run_comparison
+from .runner import run_comparison
+from .steps import adapt_sampler
 from .suite import device_text, run_benchmark
 
 __all__ = [

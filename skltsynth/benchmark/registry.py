@@ -90,6 +90,11 @@ class Method:
         """False for the methods that only weight or adjust the head."""
         return self.factory is not no_resampling
 
+    @property
+    def at_defaults(self):
+        """True for a lazy ``"module:Class"`` method: the class at its default parameters."""
+        return isinstance(self.factory, str)
+
 
 _REGISTRY: dict = {}
 
