@@ -76,9 +76,9 @@ def plot_results(df, path, title=None):
                        label=ref)
             ax.plot(vals[methods.index(ref)], methods.index(ref), "o", color="tab:green", ms=5,
                     zorder=3)
-        if f"{prefix}{metric}" in best:
-            name, value = best[f"{prefix}{metric}"]
-            ax.axvline(value, color="tab:red", lw=0.9, ls=":", label=f"best baseline ({name})")
+        top = best.get(f"{prefix}{metric}")
+        if top:
+            ax.axvline(top[1], color="tab:red", lw=0.9, ls=":", label="best baseline")
         finite = vals[np.isfinite(vals)]
         if finite.size:
             lo, hi = finite.min(), finite.max()
@@ -89,7 +89,8 @@ def plot_results(df, path, title=None):
             status = str(df["status"].iloc[i]) if "status" in df else "n/a"
             ax.text(0.02, i, status, transform=ax.get_yaxis_transform(), va="center",
                     fontsize=7, color="tab:red")
-        ax.set_title(f"{label}: {group}", fontsize=9)
+        ax.set_title(f"{label}: {group}" + (f"\n(best baseline: {top[0]})" if top else ""),
+                     fontsize=8.5)
         ax.tick_params(axis="x", labelsize=7)
         ax.xaxis.set_major_locator(MaxNLocator(4))
         ax.grid(alpha=0.3)
