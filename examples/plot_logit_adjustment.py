@@ -7,9 +7,10 @@ scores.  :class:`skltsynth.LogitAdjustedClassifier` removes them after the
 fit: it predicts the class of the largest ``score - tau * log(prior)``, with
 the prior taken from the real training rows (Menon et al. 2021).  It costs
 one line and no resampling, and for heads with a learnt bias (linear models,
-MLPs) it is the strongest simple baseline.  A neighbour head has no such
-bias to shift; there an over-sampler that adds rows gives more.  Here both
-are compared on the shipped long-tailed demo set.
+MLPs) it is the strongest simple baseline.  A neighbour head has no bias to
+shift, only coarse vote fractions; there adjusting them and adding rows with
+an over-sampler end close.  Here both are compared on the shipped long-tailed
+demo set.
 """
 
 # %%
@@ -80,9 +81,9 @@ print("tau chosen by cross-validation:", search.best_params_["tau"])
 # %%
 # Few-shot accuracy per head
 # --------------------------
-# The adjustment lifts the rare classes of the linear head; the neighbour
-# head's probabilities are coarse (fractions of 10 neighbours), so shifting
-# them does less than adding rows.
+# The adjustment lifts the rare classes of the linear head above what SMOTE
+# gives it; for the neighbour head (probabilities are fractions of 10
+# neighbours' votes) adjusting and over-sampling end close.
 fig, ax = plt.subplots(figsize=(7, 3.5))
 names = ["plain", "logit adjusted", "SMOTE"]
 width = 0.8 / len(names)
