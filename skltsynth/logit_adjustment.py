@@ -13,6 +13,7 @@ from __future__ import annotations
 from numbers import Real
 
 import numpy as np
+from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
 from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -219,9 +220,7 @@ class LogitAdjustedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
-        a = self._adjusted(X)
-        a = np.exp(a - a.max(axis=1, keepdims=True))
-        return a / a.sum(axis=1, keepdims=True)
+        return softmax(self._adjusted(X), axis=1)
 
     @available_if(_has_scores)
     def predict_log_proba(self, X):
@@ -235,9 +234,7 @@ class LogitAdjustedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
         """
-        a = self._adjusted(X)
-        m = a.max(axis=1, keepdims=True)
-        return a - m - np.log(np.exp(a - m).sum(axis=1, keepdims=True))
+        return log_softmax(self._adjusted(X), axis=1)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

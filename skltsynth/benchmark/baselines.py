@@ -60,6 +60,22 @@ def smogn_factory(task, random_state):
     return _SMOGNSampler(random_state=random_state)
 
 
+class _Params:
+    """``get_params`` / ``set_params`` over the names in ``_PARAMS`` (for the adapters)."""
+
+    _PARAMS = ()
+
+    def get_params(self, deep=True):
+        return {k: getattr(self, k) for k in self._PARAMS}
+
+    def set_params(self, **params):
+        for key, value in params.items():
+            if key not in self._PARAMS:
+                raise ValueError(f"Invalid parameter {key!r} for {type(self).__name__}.")
+            setattr(self, key, value)
+        return self
+
+
 @contextlib.contextmanager
 def _scoped_global_random_state(seed):
     """Seed numpy's and Python's *global* generators and restore them afterwards.
@@ -78,7 +94,7 @@ def _scoped_global_random_state(seed):
         random.setstate(py_state)
 
 
-class _SMOGNSampler:
+class _SMOGNSampler(_Params):
     """``smogn.smoter`` behind ``fit_resample`` (originals kept: no under-sampling).
 
     smogn is pure Python (loops over rows and features), so data with more
@@ -93,15 +109,7 @@ class _SMOGNSampler:
         self.k = k
         self.pert = pert
 
-    def get_params(self, deep=True):
-        return {k: getattr(self, k) for k in ("random_state", "max_cells", "k", "pert")}
-
-    def set_params(self, **params):
-        for key, value in params.items():
-            if key not in self.get_params():
-                raise ValueError(f"Invalid parameter {key!r} for smogn.")
-            setattr(self, key, value)
-        return self
+    _PARAMS = ("random_state", "max_cells", "k", "pert")
 
     def fit_resample(self, X, y):
         import pandas as pd
@@ -143,7 +151,7 @@ def _seed_of(random_state):
     return int(random_state) if isinstance(random_state, numbers.Integral) else 0
 
 
-class _SmoteVariantsSampler:
+class _SmoteVariantsSampler(_Params):
     """A smote-variants oversampler, multiclass (one class vs the rest, in turn).
 
     ``smote_variants.MulticlassOversampling`` balances every class up to the
@@ -157,15 +165,7 @@ class _SmoteVariantsSampler:
         self.random_state = random_state
         self.n_neighbors = n_neighbors
 
-    def get_params(self, deep=True):
-        return {k: getattr(self, k) for k in ("oversampler", "random_state", "n_neighbors")}
-
-    def set_params(self, **params):
-        for key, value in params.items():
-            if key not in self.get_params():
-                raise ValueError(f"Invalid parameter {key!r} for smote-variants.")
-            setattr(self, key, value)
-        return self
+    _PARAMS = ("oversampler", "random_state", "n_neighbors")
 
     def fit_resample(self, X, y):
         X, y = np.asarray(X), np.asarray(y)
