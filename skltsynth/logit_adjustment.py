@@ -61,8 +61,11 @@ class LogitAdjustedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
     estimator : classifier
         Has ``fit`` and ``decision_function`` and/or ``predict_proba``.
     tau : float, default=1.0
-        Strength of the adjustment (``0``: the plain estimator).  Tune it
-        with :class:`~sklearn.model_selection.GridSearchCV` (``tau``).
+        Strength of the adjustment (``0``: the plain estimator).  ``1`` suits
+        scores that are log-probabilities up to a per-row constant
+        (``LogisticRegression``, ``MLPClassifier``); margins such as
+        ``LinearSVC``'s are on a smaller scale and need a smaller ``tau``.
+        Tune it with :class:`~sklearn.model_selection.GridSearchCV` (``tau``).
     scores : {"auto", "decision_function", "predict_proba"}, default="auto"
         The scores to adjust: ``"auto"`` takes ``decision_function`` when the
         estimator has one, else ``log(predict_proba)``.
