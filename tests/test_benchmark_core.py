@@ -426,3 +426,43 @@ def test_demo_end_to_end_with_baselines():
     assert summary.loc["smote", "few_accuracy"] > summary.loc["none", "few_accuracy"]
     assert summary.loc["smote", "time_ratio"] == 1.0
     assert len(bench.format_table(summary).splitlines()) >= 4
+
+
+def _summary_tool():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "tools" / "benchmark_summary.py"
+    spec = importlib.util.spec_from_file_location("benchmark_summary", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _row(head, method, seed, acc, few, seconds):
+    return {"dataset": "clinc150", "task": "classification", "head": head, "method": method,
+            "seed": seed, "status": "ok", "note": "", "n_train": 10,
+            "n_synthetic": 0 if method == "none" else 5, "resample_seconds": seconds,
+            "peak_bytes": 0 if method == "none" else 100, "fit_seconds": 1.0,
+            "accuracy": acc, "few_accuracy": few}
+
+
+def test_summary_tool_tables_per_head_and_same_run_ratios(tmp_path, capsys):
+    tool = _summary_tool()
+    new = {"command": "new", "results": {
+        "lr": [_row("lr", "none", 0, 0.8, 0.5, 0.0), _row("lr", "smote", 0, 0.9, 0.7, 2.0),
+               _row("lr", "vmf_kde", 0, 0.95, 0.6, 1.0)],
+        "knn": [_row("knn", "none", 0, 0.7, 0.4, 0.0), _row("knn", "smote", 0, 0.75, 0.6, 2.0)]}}
+    old = {"command": "old", "results": [  # before the head axis: the default head
+        {k: v for k, v in _row("lr", "smote", 0, 0.5, 0.5, 10.0).items() if k != "head"},
+        {k: v for k, v in _row("lr", "ros", 0, 0.6, 0.6, 1.0).items() if k != "head"}]}
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    (tmp_path / "new.json").write_text(json.dumps(new))
+    assert tool.main(str(tmp_path / "old.json"), str(tmp_path / "new.json")) == 0
+    out = capsys.readouterr().out
+    assert "Head `lr`" in out and "Head `knn`" in out
+    lr = out.split("Head `knn`")[0]
+    # smote from the newer file wins; ros comes from the old run with the old run's ratio.
+    assert "| smote | **0.900** | **0.700** | 1.00 |" in lr
+    assert "| ros | 0.600 | 0.600 | 0.10 |" in lr
+    assert "| `vmf_kde` | 0.950 | 0.600 | 0.50 |" in lr
