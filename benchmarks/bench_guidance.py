@@ -2,7 +2,7 @@
 
 CLINC150 long-tailed protocol (n_max=100, IR=20, L2-normalised MiniLM
 embeddings; see ``/work/shared/datasets/README.md``), head
-``LogisticRegression(C=10, max_iter=2000)``.  Per seed, compares no
+the default head (:func:`skltsynth._defaults.default_head`).  Per seed, compares no
 resampling, SMOTE(k=4) and each diffusion resampler without and with
 Longtail Guidance from an :class:`~skltsynth.epistemic.EpistemicHeadClassifier`
 fitted on the long-tailed training set.  Reports accuracy overall / few-shot
@@ -28,13 +28,13 @@ import time
 import numpy as np
 import torch
 from imblearn.over_sampling import SMOTE
-from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_epistemic import load_long_tailed  # noqa: E402
+from skltsynth._defaults import default_head, default_head_text  # noqa: E402
 from skltsynth.epistemic import EpistemicHeadClassifier  # noqa: E402
 from skltsynth.guidance import LongtailGuidance, refit_sampler, select_guidance_scale  # noqa: E402
 from skltsynth.resamplers import LatentDiffusionResampler, MemoryDDPMResampler  # noqa: E402
@@ -53,7 +53,7 @@ def _diffusion(name, seed, quick):
 
 
 def _evaluate(X_tr, y_tr, X_te, y_te, few):
-    head = LogisticRegression(C=10, max_iter=2000).fit(X_tr, y_tr)
+    head = default_head().fit(X_tr, y_tr)
     ok = head.predict(X_te) == y_te
     return float(ok.mean()), float(ok[few].mean())
 
@@ -164,8 +164,8 @@ def main(argv=None):
             *SELECTION_LINES, "",
             *table, "",
             "Time = wall time of resampling and fitting the head (the `none` row is the head fit alone; for the guided rows it includes fitting the "
-            "EpistemicHeadClassifier once per seed); head: LogisticRegression(C=10, "
-            f"max_iter=2000); torch threads {args.threads}.", ""]))
+            f"EpistemicHeadClassifier once per seed); head: {default_head_text()}; "
+            f"torch threads {args.threads}.", ""]))
     return rows
 
 

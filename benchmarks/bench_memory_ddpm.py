@@ -2,7 +2,7 @@
 
 Protocol (``/work/shared/datasets/README.md``): CLINC150 MiniLM embeddings,
 L2-normalised, long-tailed training split with n_max=100, IR=20 (seeds 0, 1,
-2), balanced test split; head LogisticRegression(C=10, max_iter=2000).
+2), balanced test split; the default head (:func:`skltsynth._defaults.default_head`).
 Shot groups by training count: many >= 50, medium 15-49, few < 15.
 
 Methods, all in the same run and with the same head:
@@ -36,16 +36,16 @@ import time
 
 import numpy as np
 from imblearn.over_sampling import SMOTE
-from sklearn.linear_model import LogisticRegression
 
 from skltsynth import MemoryDDPMResampler
+from skltsynth._defaults import default_head, default_head_text
 from skltsynth._profiling import measure_call
 from skltsynth.datasets import load_clinc150_lt
 from skltsynth.metrics import shot_group_report
 
 
 def _head():
-    return LogisticRegression(C=10, max_iter=2000)
+    return default_head()
 
 
 def _score(model, data):
@@ -60,7 +60,7 @@ def run_seed(seed, variants, engine):
     rows = []
 
     t = time.perf_counter()
-    model = LogisticRegression(C=10, max_iter=2000, class_weight="balanced").fit(X, y)
+    model = default_head().set_params(class_weight="balanced").fit(X, y)
     rows.append({"method": "class_weight", "seed": seed, "resample_s": 0.0, "peak_mb": 0.0,
                  "fit_s": time.perf_counter() - t, **_score(model, data)})
 
@@ -164,7 +164,7 @@ def main():
     for seed in args.seeds:
         rows += run_seed(seed, variants, engine)
     header = (f"# MemoryDDPMResampler on CLINC150-LT (n_max=100, IR=20)\n\n"
-              f"Seeds {args.seeds}; head LogisticRegression(C=10, max_iter=2000); engine "
+              f"Seeds {args.seeds}; head {default_head_text()}; engine "
               f"{engine}; strength={args.strength}, "
               f"contrastive_weight={args.contrastive_weight}.\n\n"
               "Command: `python benchmarks/bench_memory_ddpm.py "

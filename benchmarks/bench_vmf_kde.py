@@ -2,7 +2,7 @@
 
 Protocol (``shared/datasets/README.md``): L2-normalised MiniLM embeddings,
 long-tailed training split (n_max=100, IR=20, seeds 0 1 2), balanced test.
-Every method feeds ``LogisticRegression(C=10, max_iter=2000)``; reported:
+Every method feeds the default head (:func:`skltsynth._defaults.default_head`); reported:
 accuracy overall and per shot group (many >= 50, medium 15-49, few < 15
 training rows), resample wall time (minimum over ``--repeats`` calls), the
 ratio of that time to SMOTE's, and the peak extra resident memory during the
@@ -39,7 +39,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from imblearn.over_sampling import SMOTE, RandomOverSampler  # noqa: E402
-from sklearn.linear_model import LogisticRegression  # noqa: E402
+from skltsynth._defaults import default_head, default_head_text  # noqa: E402
 
 from skltsynth.datasets import load_clinc150_lt  # noqa: E402
 from skltsynth.metrics import shot_group_report  # noqa: E402
@@ -125,7 +125,7 @@ def run_one(name, sampler, lr_kwargs, X, y, X_eval, y_eval, repeats=1):
             start = time.perf_counter()
             sampler.fit_resample(X, y)
             seconds = min(seconds, time.perf_counter() - start)
-    clf = LogisticRegression(C=10, max_iter=2000, **lr_kwargs).fit(X_res, y_res)
+    clf = default_head().set_params(**lr_kwargs).fit(X_res, y_res)
     report = shot_group_report(y_eval, clf.predict(X_eval), y)
     row = {"method": name, "time_s": seconds, "mem_mib": extra / 2**20, "n_rows": len(y_res)}
     row["accuracy"] = report["accuracy"]
@@ -146,7 +146,7 @@ def table(rows, seeds, split):
     runs = f" x {per_seed} sampler seeds" if per_seed > 1 else ""
     smote = np.mean([r["time_s"] for r in rows if r["method"] == "SMOTE(k=4)"] or [np.nan])
     lines = [
-        f"CLINC150-LT (n_max=100, IR=20), {split} split, LogisticRegression(C=10, max_iter=2000); "
+        f"CLINC150-LT (n_max=100, IR=20), {split} split, {default_head_text()}; "
         f"mean (std) over seeds {', '.join(map(str, seeds))}{runs}.",
         "",
         "| method | accuracy | many | medium | few | resample s | time / SMOTE | peak extra MiB |",

@@ -108,7 +108,7 @@ _write_api_list()
 
 # ------------------------------------------------------------ benchmark page
 # ``skltsynth benchmark ... --out docs/benchmark`` writes results.md,
-# results.json and one figure per dataset there; the page includes them.
+# results.json and one figure per dataset and head there; the page includes them.
 def _write_if_changed(path, text):
     if not path.exists() or path.read_text() != text:
         path.write_text(text)
@@ -121,9 +121,10 @@ def _write_benchmark_results():
     """Turn ``docs/benchmark/results.md`` into ``gen_modules/benchmark_results.rst``.
 
     The Markdown file has a title (``#``, dropped: the page has its own), a
-    preamble and one ``##`` section per dataset with its table and figure
-    (``![title](dataset.png)``).  Every section becomes an rst subsection
-    that includes its Markdown text (myst) and shows the figure.
+    preamble and one ``##`` section per dataset with one ``###`` section per
+    head, each with its table and figure (``![title](dataset_head.png)``).
+    Every section becomes an rst subsection that includes its Markdown text
+    (myst) and shows the figure.
     """
     folder = DOCS / "benchmark"
     gen = DOCS / "gen_modules"
@@ -135,16 +136,16 @@ def _write_benchmark_results():
                 "   ``make -C docs benchmark``.\n")
         _write_if_changed(gen / "benchmark_results.rst", text)
         return
-    chunks = [[None, []]]
+    chunks = [[None, [], False]]
     for line in md.read_text().splitlines():
         if line.startswith("# "):
             continue
-        if line.startswith("## "):
-            chunks.append([line[3:].strip(), []])
+        if line.startswith(("## ", "### ")):
+            chunks.append([line.lstrip("#").strip(), [], line.startswith("### ")])
         else:
             chunks[-1][1].append(line)
     rst = []
-    for i, (title, lines) in enumerate(chunks):
+    for i, (title, lines, sub) in enumerate(chunks):
         figures = []
         body = []
         for line in lines:
@@ -154,7 +155,7 @@ def _write_benchmark_results():
             else:
                 body.append(line)
         if title:
-            rst += [title, "~" * len(title), ""]
+            rst += [title, ("^" if sub else "~") * len(title), ""]
         if any(line.strip() for line in body):
             part = gen / f"benchmark_results_{i}.md"
             _write_if_changed(part, "\n".join(body).strip() + "\n")

@@ -7,7 +7,8 @@ A skltsynth resampler is an imbalanced-learn sampler, so it replaces
 without any other change.  Here both over-sample the rare classes of the
 shipped long-tailed demo set (sentence embeddings of intents) before a
 linear classifier, and we compare accuracy per *shot group*: classes with
-many (>= 50), medium (15..49) or few (< 15) training rows.
+many, medium or few training rows (the thresholds of
+:func:`skltsynth.metrics.shot_group_report`, printed below).
 """
 
 # %%
@@ -24,6 +25,7 @@ from imblearn.over_sampling import SMOTE
 from imblearn.pipeline import make_pipeline
 from sklearn.linear_model import RidgeClassifier
 
+from skltsynth._defaults import CLASS_SHOTS
 from skltsynth.resamplers import VMFKDEResampler
 from skltsynth.datasets import load_demo
 from skltsynth.metrics import shot_group_report
@@ -37,12 +39,13 @@ test = data.y_test < n_classes
 X_train, y_train = data.X_train[train], data.y_train[train]
 X_test, y_test = data.X_test[test], data.y_test[test]
 print("training rows per class:", np.bincount(y_train))
+print("shot groups: many >= {many}, few < {few} training rows".format(**CLASS_SHOTS))
 
 # %%
 # Three pipelines, one line apart
 # -------------------------------
 # Any classifier works as the head; a ridge classifier keeps the example fast
-# (the benchmark uses ``LogisticRegression(C=10, max_iter=2000)``).
+# (the benchmark's default head is :func:`skltsynth._defaults.default_head`).
 head = RidgeClassifier(alpha=1.0)
 models = {
     "no resampling": make_pipeline(head),

@@ -16,6 +16,7 @@ _LAZY = {
     "EpistemicHeadClassifier": ".epistemic",
     "EpistemicHeadRegressor": ".epistemic",
     "LatentDiffusionResampler": ".resamplers.latent_diffusion",
+    "LogitAdjustedClassifier": ".logit_adjustment",
     "LongtailGuidance": ".guidance",
     "MemoryDDPMResampler": ".resamplers.memory_ddpm",
     "ResampledEstimator": ".meta",

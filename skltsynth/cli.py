@@ -38,6 +38,7 @@ from .embedding_files import (
     read_embeddings,
     write_embeddings,
 )
+from ._defaults import CLASS_SHOTS, default_head_text, fast_params_text
 
 __all__ = ["main", "build_parser", "read_embeddings", "write_embeddings", "parse_params"]
 
@@ -191,7 +192,7 @@ def make_resampler(name, y, params=None, *, random_state=None, device=None, targ
         )
     # target_type, device and neighbour counts capped for tiny classes, as the
     # benchmark runner does; the user's --param values come after and win.
-    bench._adapt(resampler, task, np.asarray(y), None, device)
+    bench.adapt_sampler(resampler, task, np.asarray(y), None, device)
     accepted = resampler.get_params()
     if verbose and "verbose" in accepted:
         resampler.set_params(verbose=verbose)
@@ -281,12 +282,6 @@ def _check_methods(methods):
 DEMO_BASELINES = ("none", "class_weight", "ros", "smote")
 
 
-def _is_skltsynth_method(method):
-    factory = method.factory
-    module = factory if isinstance(factory, str) else getattr(factory, "__module__", "")
-    return module.startswith("skltsynth.") and not module.startswith("skltsynth.benchmark")
-
-
 def demo_methods():
     """Methods ``skltsynth demo`` runs by default.
 
@@ -299,7 +294,7 @@ def demo_methods():
     """
     bench = _benchmark()
     available = bench.available_methods("classification")
-    ours = [m for m in available if _is_skltsynth_method(bench.get_method(m))]
+    ours = [m for m in available if bench.get_method(m).ours and bench.get_method(m).at_defaults]
     return [m for m in DEMO_BASELINES if m in available] + [m for m in ours
                                                              if m not in DEMO_BASELINES]
 
@@ -328,9 +323,9 @@ def _cmd_demo(args):
         verbose=not args.quiet,
     )
     summary = bench.summarise(results)
-    device = bench._device_text(args.device)
-    print(f"\nskltsynth demo: CLINC50-LT demo set (shipped), LogisticRegression(C=10, "
-          f"max_iter=2000), device {device}\n")
+    device = bench.device_text(args.device)
+    print(f"\nskltsynth demo: CLINC50-LT demo set (shipped), {default_head_text()}, "
+          f"device {device}\n")
     print(bench.format_table(summary))
     if not args.full:
         caption = _fast_caption(methods)
@@ -370,13 +365,15 @@ def _cmd_benchmark(args):
     command = ["skltsynth", "benchmark", "--datasets", *args.datasets]
     if args.methods:
         command += ["--methods", *args.methods]
+    if args.heads:
+        command += ["--heads", *args.heads]
     command += ["--seeds", *map(str, args.seeds), "--device", str(args.device)]
     if args.fast:
         command.append("--fast")
     command += ["--out", str(args.out)]
     written = bench.run_benchmark(
         datasets, methods=methods, seeds=args.seeds, device=args.device, out=out,
-        fast=args.fast, verbose=not args.quiet, command=" ".join(command),
+        fast=args.fast, verbose=not args.quiet, command=" ".join(command), heads=args.heads,
     )
     print(f"\n(total {time.perf_counter() - start:.1f} s)")
     for path in written:
@@ -436,8 +433,9 @@ def build_parser():
         "demo", help="compare resamplers on the demo set shipped with the package",
         description="Compare resamplers on the shipped long-tailed demo set "
         "(skltsynth.datasets.load_demo: 50 CLINC150 intents, MiniLM embeddings, 100 down "
-        "to 5 training rows per class) with LogisticRegression(C=10, max_iter=2000). "
-        "Prints accuracy overall and per shot group (many >= 50, medium 15..49, few < 15 "
+        f"to 5 training rows per class) with {default_head_text()}. "
+        f"Prints accuracy overall and per shot group (many >= {CLASS_SHOTS['many']}, medium "
+        f"{CLASS_SHOTS['few']}..{CLASS_SHOTS['many'] - 1}, few < {CLASS_SHOTS['few']} "
         "training rows), resample time and peak memory, and their ratios to SMOTE's. "
         "Diffusion resamplers use fast settings unless --full is given (the table "
         "caption says so). One seed by default: about 45 s on two idle CPU cores (the two "
@@ -495,21 +493,24 @@ def build_parser():
         description="Run every method on every dataset with every seed (same head, same "
         "split) and write results.json, results.md (tables with mean and spread over seeds, "
         "the device, ratios to SMOTE's time and memory) and plots into --out. Datasets: "
-        "'demo' (shipped), 'clinc150' (long-tailed n_max=100 IR=20, "
-        "LogisticRegression(C=10, max_iter=2000)), 'stsb' (STS-B-DIR pair features, "
-        "Ridge(alpha=10), MSE/MAE/GM per shot group), or an embeddings file (.npz with "
+        "'demo' (shipped), 'clinc150' (long-tailed n_max=100 IR=20), 'stsb' (STS-B-DIR "
+        "pair features, MSE/MAE/GM per shot group), or an embeddings file (.npz with "
         "X_train, y_train, X_test, y_test, or X and y split 80/20). Shared data are looked "
         "up in $SKLTSYNTH_DATA or a shared/datasets folder.",
     )
     bench.add_argument("--datasets", nargs="+", default=["demo"], metavar="NAME_OR_FILE",
                        help="demo, clinc150, stsb and/or embedding files (default: demo)")
     common(bench, "every method that fits the dataset's task", (0, 1, 2))
+    bench.add_argument("--heads", nargs="+", default=None, metavar="HEAD",
+                       help="heads fitted after every method: lr svm knn rf mlp (classes; lr = "
+                       f"{default_head_text()}), ridge knn hgb mlp (regression); default: "
+                       "every head of the dataset's task")
     bench.add_argument("--out", default="benchmark-results", metavar="DIR",
                        help="output folder (default: benchmark-results); "
                        "use docs/benchmark to update the documentation page")
     bench.add_argument("--fast", action="store_true",
                        help="fast settings for the diffusion resamplers, as in the demo: "
-                       "train_steps=300, sampling_steps=20, hidden_dim=256, n_layers=2 "
+                       f"{fast_params_text()} "
                        "(defaults 1000, 25, 512, 3); the guided variants' Epistemic Head "
                        "trains 15 + 10 epochs (defaults 50 + 20); other methods unchanged")
     bench.set_defaults(func=_cmd_benchmark)

@@ -21,6 +21,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.metrics import f1_score
 
+from ._defaults import CLASS_SHOTS
 from .metrics import SHOT_GROUPS, classification_shot_groups, synthetic_quality_report
 
 __all__ = ["evaluate_synthetic"]
@@ -37,8 +38,8 @@ def evaluate_synthetic(
     classifier=None,
     sample_weight_syn=None,
     k=5,
-    many=50,
-    few=15,
+    many=CLASS_SHOTS["many"],
+    few=CLASS_SHOTS["few"],
 ):
     """Quality and usefulness of synthetic rows, per class and per shot group.
 

@@ -21,7 +21,7 @@ from sklearn.utils.validation import (
     has_fit_parameter,
 )
 
-__all__ = ["ResampledEstimator"]
+__all__ = ["ResampledEstimator", "resampled_weights"]
 
 
 def _estimator_has(attr):
@@ -33,6 +33,60 @@ def _estimator_has(attr):
         return True
 
     return check
+
+
+def resampled_weights(resampler, n, n_res, sample_weight=None):
+    """Per-row weights of resampled data: the resampler's times the real rows' weights.
+
+    The one rule of :class:`ResampledEstimator` (also used by the benchmark):
+    ``resampler.sample_weight_`` when present (else 1 per row), with the
+    real rows' ``sample_weight`` multiplied in -- real rows are found with the
+    resampler's ``sample_indices_`` when it has one (under-samplers) and
+    otherwise are the first ``n`` resampled rows.
+
+    Parameters
+    ----------
+    resampler : object or None
+        The fitted resampler (``None``: no resampling, ``n_res == n``).
+    n : int
+        Number of real rows given to ``fit_resample``.
+    n_res : int
+        Number of rows it returned.
+    sample_weight : array-like of shape (n,), default=None
+        Weights of the real rows.
+
+    Returns
+    -------
+    weights : ndarray of shape (n_res,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skltsynth.meta import resampled_weights
+    >>> resampled_weights(None, 3, 3, np.array([1.0, 2.0, 3.0])).tolist()
+    [1.0, 2.0, 3.0]
+    """
+    w = getattr(resampler, "sample_weight_", None)
+    w = np.ones(n_res) if w is None else np.asarray(w, dtype=np.float64).copy()
+    if w.shape != (n_res,):
+        raise ValueError(
+            f"The resampler's sample_weight_ has shape {w.shape}, but it returned "
+            f"{n_res} rows."
+        )
+    if sample_weight is None:
+        return w
+    sample_weight = np.asarray(sample_weight, dtype=np.float64)
+    indices = getattr(resampler, "sample_indices_", None)
+    if indices is not None:
+        w *= sample_weight[np.asarray(indices)]
+    elif n_res >= n:
+        w[:n] *= sample_weight
+    else:
+        raise ValueError(
+            "A sample_weight was given, but the resampler returned fewer rows than it "
+            "received and exposes no sample_indices_: the real rows cannot be matched."
+        )
+    return w
 
 
 class ResampledEstimator(MetaEstimatorMixin, BaseEstimator):
@@ -95,29 +149,6 @@ class ResampledEstimator(MetaEstimatorMixin, BaseEstimator):
         self.resampler = resampler
         self.estimator = estimator
 
-    def _weights(self, n, n_res, sample_weight):
-        res = self.resampler_
-        w = getattr(res, "sample_weight_", None)
-        w = np.ones(n_res) if w is None else np.asarray(w, dtype=np.float64).copy()
-        if w.shape != (n_res,):
-            raise ValueError(
-                f"The resampler's sample_weight_ has shape {w.shape}, but it returned "
-                f"{n_res} rows."
-            )
-        if sample_weight is None:
-            return w
-        indices = getattr(res, "sample_indices_", None)
-        if indices is not None:
-            w *= sample_weight[np.asarray(indices)]
-        elif n_res >= n:
-            w[:n] *= sample_weight
-        else:
-            raise ValueError(
-                "A sample_weight was given, but the resampler returned fewer rows than it "
-                "received and exposes no sample_indices_: the real rows cannot be matched."
-            )
-        return w
-
     def fit(self, X, y, sample_weight=None, **fit_params):
         """Resample ``X, y`` and fit the estimator with the row weights.
 
@@ -154,7 +185,7 @@ class ResampledEstimator(MetaEstimatorMixin, BaseEstimator):
             y = column_or_1d(np.asarray(y), warn=True)  # a column vector, as sklearn estimators warn
         self.resampler_ = clone(self.resampler)
         X_res, y_res = self.resampler_.fit_resample(X, y)
-        self.sample_weight_ = self._weights(n, len(y_res), sample_weight)
+        self.sample_weight_ = resampled_weights(self.resampler_, n, len(y_res), sample_weight)
         self.estimator_ = clone(self.estimator)
         self.estimator_.fit(X_res, y_res, sample_weight=self.sample_weight_, **fit_params)
         for attr in ("n_features_in_", "feature_names_in_"):

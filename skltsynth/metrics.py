@@ -34,6 +34,8 @@ from sklearn.metrics import f1_score
 from sklearn.metrics.pairwise import euclidean_distances, rbf_kernel
 from sklearn.neighbors import NearestNeighbors
 
+from ._defaults import BIN_SHOTS, CLASS_SHOTS, shot_thresholds
+
 __all__ = [
     "classification_shot_groups",
     "coverage",
@@ -62,7 +64,8 @@ def _check_thresholds(many, few):
         raise ValueError(f"few ({few}) must not exceed many ({many}).")
 
 
-def classification_shot_groups(y_train, y_eval, many=50, few=15):
+def classification_shot_groups(y_train, y_eval, many=CLASS_SHOTS["many"],
+                               few=CLASS_SHOTS["few"]):
     """Shot group of every evaluation row by its class's training count.
 
     Parameters
@@ -108,7 +111,8 @@ def _regression_groups(y_train, y_eval, bins, many, few):
     return shot_groups(y_train, y_eval, bins, many=many, few=few)
 
 
-def shot_group_report(y_true, y_pred, y_train, many=50, few=15):
+def shot_group_report(y_true, y_pred, y_train, many=CLASS_SHOTS["many"],
+                      few=CLASS_SHOTS["few"]):
     """Accuracy and macro-F1, overall and per shot group (classification).
 
     Test rows are grouped by the training count of their true class: many
@@ -177,7 +181,8 @@ def _regression_errors(y_true, y_pred):
     }
 
 
-def regression_shot_report(y_true, y_pred, y_train, bins, many=100, few=20):
+def regression_shot_report(y_true, y_pred, y_train, bins, many=BIN_SHOTS["many"],
+                           few=BIN_SHOTS["few"]):
     """MSE, MAE and GM overall and per shot group (deep imbalanced regression).
 
     Test rows are grouped by the training count of the DIR bin their true
@@ -617,16 +622,14 @@ def synthetic_quality_report(
             f"{X_syn.shape[1]}."
         )
     if bins is None:
-        many = 50 if many is None else many
-        few = 15 if few is None else few
+        many, few = shot_thresholds("classification", many, few)
         g_real, g_syn = y_real, y_syn
         shots = classification_shot_groups(y_real, np.unique(y_syn), many, few)
         keys = np.unique(y_syn)
     else:
         from .targets import _check_edges, assign_bins
 
-        many = 100 if many is None else many
-        few = 20 if few is None else few
+        many, few = shot_thresholds("regression", many, few)
         edges = _check_edges(bins, y_real)
         g_real, g_syn = assign_bins(y_real, edges), assign_bins(y_syn, edges)
         keys = np.unique(g_syn)

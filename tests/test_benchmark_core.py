@@ -8,8 +8,13 @@ from imblearn.over_sampling import RandomOverSampler
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 
+from skltsynth import LogitAdjustedClassifier
 from skltsynth import benchmark as bench
+from skltsynth._defaults import DIFFUSION_FAST_PARAMS
 from skltsynth._smoter import SMOTER, RandomBinOverSampler
+from skltsynth.benchmark.baselines import _SMOGNSampler, _SmoteVariantsSampler
+from skltsynth.benchmark.guided import skltsynth_variant
+from skltsynth.benchmark.heads import is_deterministic
 
 
 @pytest.fixture(scope="module")
@@ -131,13 +136,19 @@ def test_custom_head_and_dataset_file(tmp_path, cls_data):
     head = LogisticRegression(C=0.5, max_iter=500)
     results = bench.run_comparison(str(path), methods=["none", "smote"], head=head)
     assert [r["dataset"] for r in results] == [str(path)] * 2
+    assert {r["head"] for r in results} == {"LogisticRegression"}
     written = bench.run_benchmark([str(path)], methods=["none", "smote", "smoter"], seeds=(0,),
-                                  out=tmp_path / "out", verbose=False)
+                                  out=tmp_path / "out", verbose=False, heads=["lr", "knn", "ridge"])
     names = {p.name for p in written}
-    assert {"results.json", "results.md", "emb.png"} <= names
+    assert {"results.json", "results.md", "emb_lr.png", "emb_knn.png"} <= names
+    assert "emb_ridge.png" not in names  # a regression head: left out for classes
     payload = json.loads((tmp_path / "out" / "results.json").read_text())
-    assert {r["method"] for r in payload["results"]} == {"none", "smote"}
-    assert "| smote |" in (tmp_path / "out" / "results.md").read_text()
+    assert set(payload["results"]) == {"lr", "knn"}
+    assert {r["method"] for r in payload["results"]["knn"]} == {"none", "smote"}
+    md = (tmp_path / "out" / "results.md").read_text()
+    assert md.count("| smote |") == 2 and "head `knn`" in md
+    with pytest.raises(ValueError, match="Unknown head"):
+        bench.run_benchmark([str(path)], heads=["no_such_head"], out=tmp_path / "out")
 
 
 def test_plot_results(tmp_path, cls_data):
@@ -145,6 +156,88 @@ def test_plot_results(tmp_path, cls_data):
     summary = bench.summarise(bench.run_comparison(*cls_data, methods=["none", "ros"], seeds=(0, 1)))
     path = bench.plot_results(summary, tmp_path / "plot.png")
     assert path.stat().st_size > 5000
+
+
+# ------------------------------------------------------------------ head axis
+
+
+def test_head_axis_resamples_once_and_skips_what_a_head_cannot_take(cls_data):
+    results = bench.run_comparison(*cls_data, methods=["none", "class_weight", "logit_adjust",
+                                                       "smote"], heads=["lr", "knn"], seeds=(0, 1))
+    rows = {(r["head"], r["method"], r["seed"]): r for r in results}
+    assert len(rows) == 16
+    knn_cw = rows[("knn", "class_weight", 0)]
+    assert knn_cw["status"] == "skipped" and "sample_weight" in knn_cw["note"]
+    for seed in (0, 1):  # one resampling call feeds both heads
+        assert rows[("lr", "smote", seed)]["resample_seconds"] == \
+            rows[("knn", "smote", seed)]["resample_seconds"]
+    assert rows[("knn", "smote", 0)]["accuracy"] != rows[("lr", "smote", 0)]["accuracy"]
+    summary = bench.summarise(results)
+    assert summary.index.names == ["head", "method"]
+    assert summary.loc[("knn", "smote"), "time_ratio"] == 1.0
+    parts = bench.split_by_head(summary)
+    assert list(parts) == ["lr", "knn"] and list(parts["knn"].index)[-1] == "smote"
+    table = bench.format_table(summary)
+    assert "### Head `lr`" in table and "### Head `knn`" in table
+
+
+def test_logit_adjust_baseline_is_the_public_meta_estimator(cls_data):
+    X_tr, y_tr, X_te, y_te = cls_data
+    row = bench.run_comparison(*cls_data, methods=["logit_adjust"])[0]
+    pred = LogitAdjustedClassifier(LogisticRegression(C=10, max_iter=2000)).fit(X_tr, y_tr)
+    assert row["accuracy"] == pytest.approx(np.mean(pred.predict(X_te) == y_te))
+    plain = bench.run_comparison(*cls_data, methods=["none"])[0]
+    assert row["accuracy"] != plain["accuracy"] or row["macro_f1"] != plain["macro_f1"]
+
+
+def test_best_baseline_is_marked_and_ours_above_it(cls_data):
+    import pandas as pd
+
+    summary = pd.DataFrame(
+        {"task": "classification", "head": "lr", "n_seeds": 1, "accuracy": [0.8, 0.9, 0.95],
+         "few_accuracy": [0.5, 0.7, 0.6], "n_synthetic": 0, "resample_seconds": 0.0,
+         "peak_bytes": 0, "status": "ok", "note": ""},
+        index=pd.Index(["none", "smote", "vmf_kde"], name="method"))
+    summary.attrs["task"] = "classification"
+    best = bench.best_baselines(summary)
+    assert best == {"accuracy": ("smote", 0.9), "few_accuracy": ("smote", 0.7)}
+    table = bench.format_table(summary)
+    vmf = next(line for line in table.splitlines() if line.startswith("| vmf_kde"))
+    smote = next(line for line in table.splitlines() if line.startswith("| smote"))
+    assert "0.950 ▲" in vmf and "0.600 ▲" not in vmf and "**0.900**" in smote
+    assert "best baseline, few_accuracy: smote (0.700)" in table
+
+
+def test_head_weights_follow_the_meta_estimator_rule(cls_data):
+    from sklearn.utils.class_weight import compute_sample_weight
+
+    from skltsynth.benchmark.steps import _head_weights
+
+    class Weighted:
+        sample_weight_ = np.r_[np.ones(300), np.full(20, 0.5)]
+
+    method = bench.get_method("class_weight")
+    w = _head_weights(method, Weighted(), cls_data[1], 320, None)
+    np.testing.assert_allclose(w[:300], compute_sample_weight("balanced", cls_data[1]))
+    np.testing.assert_allclose(w[300:], 0.5)
+    assert _head_weights(bench.get_method("none"), None, cls_data[1], 300, None) is None
+
+
+def test_smote_variants_extra(cls_data):
+    pytest.importorskip("smote_variants")
+    X, y = cls_data[0], cls_data[1]
+    X_res, y_res = bench.make_sampler("sv_prowsyn", random_state=0).fit_resample(X, y)
+    assert np.array_equal(X_res[:300], X) and np.array_equal(y_res[:300], y)
+    assert np.bincount(y_res).min() == np.bincount(y).max()
+    with pytest.raises(bench.MethodSkipped, match="time budget"):
+        from skltsynth.benchmark import baselines
+
+        old = baselines.SMOTE_VARIANTS_MAX_CELLS
+        baselines.SMOTE_VARIANTS_MAX_CELLS = 10
+        try:
+            _SmoteVariantsSampler("ProWSyn").fit_resample(X, y)
+        finally:
+            baselines.SMOTE_VARIANTS_MAX_CELLS = old
 
 
 # ------------------------------------------- skltsynth resamplers and options
@@ -165,8 +258,10 @@ def test_every_skltsynth_resampler_and_option_is_registered():
     plain = bench.make_sampler("memory_ddpm_unweighted")
     assert plain.confidence is None and plain.class_cost is None
     fast = bench.make_sampler("latent_diffusion", random_state=0, fast=True)
-    assert {k: fast.get_params()[k] for k in bench.DIFFUSION_FAST_PARAMS} == \
-        bench.DIFFUSION_FAST_PARAMS
+    assert {k: fast.get_params()[k] for k in DIFFUSION_FAST_PARAMS} == DIFFUSION_FAST_PARAMS
+    assert bench.get_method("vmf_kde").ours and bench.get_method("memory_ddpm_guided").ours
+    assert not bench.get_method("smote").ours and not bench.get_method("logit_adjust").ours
+    assert bench.get_method("memory_ddpm").uses_torch and not bench.get_method("vmf_kde").uses_torch
     from skltsynth.cli import demo_methods
 
     ours = demo_methods()[4:]
@@ -180,23 +275,30 @@ def test_guided_wrapper_routes_parameters_and_fits_a_head(cls_data):
     assert params["head_max_epochs_base"] == bench.GUIDANCE_FAST_PARAMS["head_max_epochs_base"]
     guided.set_params(**_TINY, head_max_epochs_base=1, head_max_epochs_heads=1)
     assert guided.resampler.train_steps == 3 and guided.head_max_epochs_base == 1
+    before = guided.resampler.get_params(deep=False)
     X, y = cls_data[0].astype(np.float32), cls_data[1]
     X_res, y_res = guided.fit_resample(X, y)
     assert X_res.shape[0] == len(guided.sample_weight_) == len(guided.is_synthetic_)
-    assert guided.resampler.guidance is None  # the head is not kept in the parameters
+    # The call configures a fresh clone; the wrapped resampler is left as it was.
+    assert guided.resampler.get_params(deep=False) == before
+    assert guided.resampler_ is not guided.resampler
+    assert type(guided.resampler_.guidance).__name__ == "LongtailGuidance"
+    assert guided.resampler.guidance is None
     with pytest.raises(AttributeError):
         guided.not_an_attribute_
 
 
 def test_diffusion_methods_run_in_the_comparison(cls_data):
     for name in ("latent_diffusion", "memory_ddpm"):
-        bench.register_method(f"{name}_tiny_example", bench._skltsynth_variant(
-            bench._LD if name == "latent_diffusion" else bench._MD, **_TINY), overwrite=True)
+        ref = ("skltsynth.resamplers:LatentDiffusionResampler" if name == "latent_diffusion"
+               else "skltsynth.resamplers:MemoryDDPMResampler")
+        bench.register_method(f"{name}_tiny_example", skltsynth_variant(ref, **_TINY),
+                              overwrite=True)
     results = bench.run_comparison(
         *cls_data, methods=["smote", "latent_diffusion_tiny_example",
                             "memory_ddpm_tiny_example"], device="cpu")
     assert all(r["status"] == "ok" for r in results), results
-    assert all(r["n_synthetic"] > 0 and r["peak_bytes"] >= 0 for r in results)
+    assert all(r["n_synthetic"] > 0 and r["peak_bytes"] > 0 for r in results)
     summary = bench.summarise(results)
     assert summary.loc["memory_ddpm_tiny_example", "time_ratio"] > 0
 
@@ -251,17 +353,17 @@ def test_random_bin_oversampler_copies_rows():
 
 
 def test_smogn_wrapper(reg_data):
-    sampler = bench._SMOGNSampler(random_state=0, max_cells=10)
+    sampler = _SMOGNSampler(random_state=0, max_cells=10)
     with pytest.raises(bench.MethodSkipped, match="time budget"):
         sampler.fit_resample(*reg_data[:2])
     pytest.importorskip("smogn")
     X, y = reg_data[0][:120], reg_data[1][:120]
     try:
-        a = bench._SMOGNSampler(random_state=0).fit_resample(X, y)
+        a = _SMOGNSampler(random_state=0).fit_resample(X, y)
     except bench.MethodSkipped as exc:  # smogn 0.1.2 predates numpy 2
         assert "numpy" in str(exc)
         return
-    b = bench._SMOGNSampler(random_state=0).fit_resample(X, y)
+    b = _SMOGNSampler(random_state=0).fit_resample(X, y)
     np.testing.assert_array_equal(a[0], b[0])
     assert a[0].shape[1] == X.shape[1]
 
@@ -272,10 +374,9 @@ def test_weighting_only_baselines_reuse_deterministic_fit(cls_data):
     results = bench.run_comparison(*cls_data, methods=["none"], seeds=(0, 1, 2))
     assert [r["seed"] for r in results] == [0, 1, 2]
     assert len({r["accuracy"] for r in results}) == 1
-    assert "_no_sampler" not in results[0]
-    assert bench._is_deterministic(LogisticRegression()) and bench._is_deterministic(Ridge())
-    assert not bench._is_deterministic(SGDClassifier())
-    assert not bench._is_deterministic(LogisticRegression(solver="saga"))
+    assert is_deterministic(LogisticRegression()) and is_deterministic(Ridge())
+    assert not is_deterministic(SGDClassifier())
+    assert not is_deterministic(LogisticRegression(solver="saga"))
 
 
 def test_quality_columns(cls_data):
@@ -325,3 +426,43 @@ def test_demo_end_to_end_with_baselines():
     assert summary.loc["smote", "few_accuracy"] > summary.loc["none", "few_accuracy"]
     assert summary.loc["smote", "time_ratio"] == 1.0
     assert len(bench.format_table(summary).splitlines()) >= 4
+
+
+def _summary_tool():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "tools" / "benchmark_summary.py"
+    spec = importlib.util.spec_from_file_location("benchmark_summary", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _row(head, method, seed, acc, few, seconds):
+    return {"dataset": "clinc150", "task": "classification", "head": head, "method": method,
+            "seed": seed, "status": "ok", "note": "", "n_train": 10,
+            "n_synthetic": 0 if method == "none" else 5, "resample_seconds": seconds,
+            "peak_bytes": 0 if method == "none" else 100, "fit_seconds": 1.0,
+            "accuracy": acc, "few_accuracy": few}
+
+
+def test_summary_tool_tables_per_head_and_same_run_ratios(tmp_path, capsys):
+    tool = _summary_tool()
+    new = {"command": "new", "results": {
+        "lr": [_row("lr", "none", 0, 0.8, 0.5, 0.0), _row("lr", "smote", 0, 0.9, 0.7, 2.0),
+               _row("lr", "vmf_kde", 0, 0.95, 0.6, 1.0)],
+        "knn": [_row("knn", "none", 0, 0.7, 0.4, 0.0), _row("knn", "smote", 0, 0.75, 0.6, 2.0)]}}
+    old = {"command": "old", "results": [  # before the head axis: the default head
+        {k: v for k, v in _row("lr", "smote", 0, 0.5, 0.5, 10.0).items() if k != "head"},
+        {k: v for k, v in _row("lr", "ros", 0, 0.6, 0.6, 1.0).items() if k != "head"}]}
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    (tmp_path / "new.json").write_text(json.dumps(new))
+    assert tool.main(str(tmp_path / "old.json"), str(tmp_path / "new.json")) == 0
+    out = capsys.readouterr().out
+    assert "Head `lr`" in out and "Head `knn`" in out
+    lr = out.split("Head `knn`")[0]
+    # smote from the newer file wins; ros comes from the old run with the old run's ratio.
+    assert "| smote | **0.900** | **0.700** | 1.00 |" in lr
+    assert "| ros | 0.600 | 0.600 | 0.10 |" in lr
+    assert "| `vmf_kde` | 0.950 | 0.600 | 0.50 |" in lr

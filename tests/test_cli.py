@@ -197,11 +197,13 @@ def test_benchmark_on_a_file(tmp_path, capsys):
     np.savez(data, X=X, y=y)
     out_dir = tmp_path / "bench"
     rc = cli.main(["benchmark", "--datasets", str(data), "--methods", "none", "smote",
-                   "vmf_kde", "--seeds", "0", "1", "--out", str(out_dir), "--quiet"])
+                   "vmf_kde", "--seeds", "0", "1", "--heads", "lr", "knn", "--out", str(out_dir),
+                   "--quiet"])
     assert rc == 0
     results = json.loads((out_dir / "results.json").read_text())
-    assert "device" in results
-    rows = results["results"]
+    assert "device" in results and set(results["results"]) == {"lr", "knn"}
+    assert "--heads lr knn" in results["command"]
+    rows = results["results"]["lr"]
     assert {r["method"] for r in rows} == {"none", "smote", "vmf_kde"}
     assert {r["seed"] for r in rows} == {0, 1}
     assert all(r["status"] == "ok" for r in rows)

@@ -166,20 +166,7 @@ def test_regression_invariants(estimator, problem):
              synthetic_target=synthetic_target)
 
 
-# Known estimator-specific failures (owner to fix; the lead removes the mark).
-_BIN_COUNT_XFAIL = {}
-
-
-def _bin_count_params():
-    out = []
-    for est in RESAMPLERS:
-        reason = _BIN_COUNT_XFAIL.get(type(est).__name__)
-        marks = [pytest.mark.xfail(reason=reason, strict=False)] if reason else []
-        out.append(pytest.param(est, id=type(est).__name__, marks=marks))
-    return out
-
-
-@pytest.mark.parametrize("estimator", _bin_count_params())
+@pytest.mark.parametrize("estimator", RESAMPLERS, ids=lambda est: type(est).__name__)
 @SETTINGS
 @given(problem=regression_problems())
 def test_regression_bin_counts(estimator, problem):

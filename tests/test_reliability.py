@@ -126,19 +126,6 @@ def _raises(est, X, y, pattern):
 BAD = pytest.mark.parametrize("estimator", ALL, ids=_name)
 RES = pytest.mark.parametrize("estimator", RESAMPLERS, ids=_name)
 
-# Known estimator-specific failures, owner to fix (the lead removes the marks).
-# run=False where the failure is a hang that would block the suite.
-KNOWN = {}
-
-
-def _res_params(test):
-    out = []
-    for est in RESAMPLERS:
-        reason = KNOWN.get((test, _name(est)))
-        marks = [pytest.mark.xfail(reason=reason, strict=False, run=False)] if reason else []
-        out.append(pytest.param(est, id=_name(est), marks=marks))
-    return out
-
 # ============================================================= bad input
 
 
@@ -467,7 +454,7 @@ def test_classification_ties_integer_labels_as_regression(estimator):
     _check_output(est, X, y.astype(float), *est.fit_resample(X, y), task="regression")
 
 
-@pytest.mark.parametrize("estimator", _res_params("test_extreme_imbalance_modest_request"))
+@RES
 def test_extreme_imbalance_modest_request(estimator):
     # 1 row vs 100,000: ask for a modest number of minority rows (cheap for any method)
     rng = np.random.default_rng(6)
@@ -481,7 +468,7 @@ def test_extreme_imbalance_modest_request(estimator):
     assert (y_res == 1).sum() == 201
 
 
-@pytest.mark.parametrize("estimator", _res_params("test_extreme_imbalance_default_strategy"))
+@RES
 def test_extreme_imbalance_default_strategy(estimator):
     if _is_slow(estimator):
         pytest.skip(reason=f"{_name(estimator)}: 100k synthetic rows from a trained sampler is "
