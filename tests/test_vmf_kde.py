@@ -60,13 +60,13 @@ def test_moment_matching_places_rows_at_neighbour_distance():
     X[100, 0] = 1.0
     X[101, 0], X[101, 1] = 0.5, np.sqrt(0.75)
     y = np.r_[np.zeros(100, int), np.ones(2, int)]
-    X_res, _ = VMFKDEResampler(random_state=0).fit_resample(X, y)
+    X_res, _ = VMFKDEResampler(kernel="vmf", random_state=0).fit_resample(X, y)
     new = X_res[102:]
     seed_cos = np.max(new @ X[100:].T, axis=1)
     assert seed_cos.mean() == pytest.approx(0.5, abs=0.03)
     # banerjee is more concentrated; a larger bandwidth less
-    ban = VMFKDEResampler(kappa="banerjee", random_state=0).fit_resample(X, y)[0][102:]
-    wide = VMFKDEResampler(bandwidth=4.0, random_state=0).fit_resample(X, y)[0][102:]
+    ban = VMFKDEResampler(kernel="vmf", kappa="banerjee", random_state=0).fit_resample(X, y)[0][102:]
+    wide = VMFKDEResampler(kernel="vmf", bandwidth=4.0, random_state=0).fit_resample(X, y)[0][102:]
     assert np.max(ban @ X[100:].T, axis=1).mean() > seed_cos.mean() + 0.1
     assert np.max(wide @ X[100:].T, axis=1).mean() < seed_cos.mean() - 0.1
 
@@ -75,8 +75,8 @@ def test_n_neighbors_averages_the_k_nearest_cosines():
     from skltsynth.vmf import kappa_from_cosine, nearest_neighbor_cosine
 
     X, y = _clusters([40, 8, 3], d=32)
-    one = VMFKDEResampler(random_state=0, n_neighbors=1, kappa_min=None)
-    three = VMFKDEResampler(random_state=0, n_neighbors=3, kappa_min=None)
+    one = VMFKDEResampler(kernel="vmf", random_state=0, n_neighbors=1, kappa_min=None)
+    three = VMFKDEResampler(kernel="vmf", random_state=0, n_neighbors=3, kappa_min=None)
     X1 = one.fit_resample(X, y)[0]
     X3 = three.fit_resample(X, y)[0]
     minority = y > 0
@@ -180,7 +180,7 @@ def test_regression_targets_come_from_seeds():
     n, d = 200, 16
     y = np.concatenate([rng.uniform(0, 1, 170), rng.uniform(1, 3, 27), [2.95, 4.5, 5.0]])
     X = _unit(np.c_[np.cos(y), np.sin(y), 0.05 * rng.standard_normal((n, d - 2))])
-    sampler = VMFKDEResampler(kappa=1e5, random_state=0, n_bins=10)
+    sampler = VMFKDEResampler(kernel="vmf", kappa=1e5, random_state=0, n_bins=10)
     X_res, y_res = sampler.fit_resample(X, y)
     assert sampler.target_type_ == "regression"
     new_X, new_y = X_res[n:], y_res[n:]

@@ -10,6 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._random import check_random_state, torch_generator
 from ..base import BaseEmbeddingResampler, SyntheticRows
+from ..neighbour_span import pool_neighbours, span_draws, unit_rows
 from ..vmf import kappa_from_cosine, nearest_neighbor_cosine, sample_vmf
 
 __all__ = ["VMFKDEResampler", "fallback_rows", "global_fallback_kappa", "local_kappa",
@@ -368,11 +369,17 @@ class VMFKDEResampler(BaseEmbeddingResampler):
                       None],
         "n_neighbors": [Interval(numbers.Integral, 1, None, closed="left")],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "kernel": [StrOptions({"span", "vmf"})],
+        "span_neighbors": [Interval(numbers.Integral, 1, None, closed="left")],
+        "span_scale": [Interval(numbers.Real, 0, None, closed="neither")],
     }
 
     def __init__(
         self,
         *,
+        kernel="span",
+        span_neighbors=8,
+        span_scale=0.5,
         bandwidth=1.0,
         kappa="moment",
         kappa_max=1e5,
@@ -398,6 +405,9 @@ class VMFKDEResampler(BaseEmbeddingResampler):
             random_state=random_state,
             verbose=verbose,
         )
+        self.kernel = kernel
+        self.span_neighbors = span_neighbors
+        self.span_scale = span_scale
         self.bandwidth = bandwidth
         self.kappa = kappa
         self.kappa_max = kappa_max
@@ -476,21 +486,21 @@ class VMFKDEResampler(BaseEmbeddingResampler):
         if missing.any():
             kappa_pool = np.where(missing, fallback, kappa_pool)
         norms = np.linalg.norm(X_pool, axis=1)
+        span = self.kernel == "span" and size >= 2  # a one-row pool has no span: vMF kernel
+        if span:
+            U = unit_rows(X_pool)[0]
+            neighbours = pool_neighbours(U, self.span_neighbors, device=self.device_)
         X_parts, y_parts = [], []
         for b in blocks:
             k = min(step, n_new - b * step)
             rng = self._stream_rng(_SAMPLE_STREAM, g, b)
             pick = np.minimum(np.floor(rng.random(k) * size).astype(np.int64), size - 1)
-            mu = X_pool[pick]
-            zero = norms[pick] == 0
-            if zero.any():
-                mu[zero] = 0.0
-                mu[zero, 0] = 1.0
-            mu_t = torch.from_numpy(np.ascontiguousarray(mu)).to(self.device_)
-            draws = sample_vmf(mu_t, kappa_pool[pick], generator=torch_generator(rng, self.device_),
-                               batch_size=step)
-            scale = torch.from_numpy(norms[pick]).to(device=self.device_, dtype=draws.dtype)
-            X_parts.append((draws * scale[:, None]).cpu().numpy())
+            if span:
+                draws = span_draws(U, pick, neighbours, self.span_scale, rng)
+                X_parts.append((draws * norms[pick][:, None]).astype(X_pool.dtype, copy=False))
+            else:
+                X_parts.append(self._vmf_draws(X_pool[pick], norms[pick], kappa_pool[pick], rng,
+                                                  step))
             if plan.task == "regression":
                 # A seed of the requested bin lends its own target; a seed borrowed from a
                 # neighbouring bin (sparse bins) cannot, or the row would land in that bin:
@@ -505,6 +515,18 @@ class VMFKDEResampler(BaseEmbeddingResampler):
         if not X_parts:
             return np.empty((0, d), dtype=X_pool.dtype), y_pool[:0]
         return np.concatenate(X_parts), np.concatenate(y_parts)
+
+    def _vmf_draws(self, mu, norms, kappa, rng, step):
+        """One vMF draw around each row of ``mu`` (rescaled to ``norms``)."""
+        zero = norms == 0
+        if zero.any():
+            mu[zero] = 0.0
+            mu[zero, 0] = 1.0
+        mu_t = torch.from_numpy(np.ascontiguousarray(mu)).to(self.device_)
+        draws = sample_vmf(mu_t, kappa, generator=torch_generator(rng, self.device_),
+                           batch_size=step)
+        scale = torch.from_numpy(norms).to(device=self.device_, dtype=draws.dtype)
+        return (draws * scale[:, None]).cpu().numpy()
 
     def _generate(self, X, y, plan):
         pools = plan.seed_pool(min_rows=2)
