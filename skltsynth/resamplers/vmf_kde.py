@@ -206,22 +206,47 @@ def global_fallback_kappa(X_sub, *, kappa="moment", bandwidth=1.0, kappa_max=1e5
 
 
 class VMFKDEResampler(BaseEmbeddingResampler):
-    """Over-sample embeddings with a von Mises-Fisher kernel density estimate.
+    """Over-sample embeddings with a kernel density estimate on the sphere.
 
     Rows are treated as directions on the unit sphere.  For every group (class,
-    or DIR bin for a continuous target) a kernel density estimate with one vMF
-    kernel per real row is built: the kernel of row ``i`` is centred on it,
+    or DIR bin for a continuous target) a kernel density estimate with one
+    kernel per real row is built; a synthetic row is one draw from the kernel
+    of a seed row picked uniformly (with replacement) from its group.
+
+    The default kernel (``kernel="span"``) is a Gaussian in the span of the
+    seed's ``span_neighbors`` nearest rows of its group: a draw is
+    ``x + sum_j z_j (x_j - x)`` with ``z_j ~ N(0, span_scale^2 / k)``,
+    renormalised.  It spreads rows along the directions in which the group's
+    real rows differ, where its unseen rows lie too.  ``kernel="vmf"`` is
+    the isotropic vMF-KDE: the kernel of row ``i`` is a vMF centred on it,
     with a local concentration ``kappa_i`` set from the cosine ``c_i`` to its
     nearest neighbour of the same group, bounded by default so that no kernel
-    is wider than its group's median kernel.  A synthetic row is one draw from
-    the kernel of a seed row picked uniformly (with replacement) from its
-    group.
-    Sampling uses Wood's rejection sampler, batched over all rows in torch
-    (CPU or CUDA).  This is the vMF-KDE method for long-tailed data on
-    frozen-encoder embeddings.
+    is wider than its group's median kernel, sampled with Wood's rejection
+    sampler, batched in torch (CPU or CUDA).  A one-row group has no span and
+    always uses the vMF kernel.
 
     Parameters
     ----------
+    kernel : {"span", "vmf"}, default="span"
+        ``"span"``: noise in the span of the seed's neighbours
+        (:func:`skltsynth.neighbour_span.span_draws`).  ``"vmf"``: isotropic
+        vMF kernels (the parameters ``bandwidth`` to ``n_neighbors`` below
+        shape them; with ``"span"`` they apply only to one-row groups).  In
+        384 dimensions an isotropic draw is almost orthogonal to every offset
+        between real rows, so it moves each synthetic row away from all
+        unseen rows of its class: on CLINC150-LT (validation split) a
+        cosine kNN head reached few-shot accuracy 0.63 with ``"vmf"``, 0.83
+        with ``"span"`` and 0.82 with SMOTE; see the user guide for the
+        whole head matrix.
+    span_neighbors : int, default=8
+        Neighbours ``k`` of the same group whose offsets span the noise
+        (capped at the group size minus one, so a 5-row class uses its 4
+        other rows).
+    span_scale : float, default=0.5
+        Standard deviation of the total weight ``sum_j z_j``: a draw moves,
+        on average, about half way to a typical neighbour (as far as SMOTE's
+        uniform interpolation) but in any direction of the span, also
+        beyond the neighbours.
     bandwidth : float, default=1.0
         Divides every ``kappa_i``: values above 1 widen the kernels, below 1
         narrow them.  With ``kappa="moment"`` and ``bandwidth=1`` a synthetic
@@ -304,14 +329,16 @@ class VMFKDEResampler(BaseEmbeddingResampler):
     See Also
     --------
     skltsynth.vmf.sample_vmf : The batched vMF sampler.
+    skltsynth.neighbour_span.span_draws : The span kernel.
     imblearn.over_sampling.SMOTE : Linear interpolation between neighbours.
 
     Notes
     -----
-    *Norms.*  The kernels live on the unit sphere.  Every synthetic row is
+    *Norms.*  The kernels live on the unit sphere (the span kernel works on
+    the rows' directions).  Every synthetic row is
     rescaled to the norm of its own seed row, so for L2-normalised input the
     output is unit-norm, and for un-normalised input the kernel is a product
-    of a vMF on the direction and a point mass at the seed's norm: the
+    of a kernel on the direction and a point mass at the seed's norm: the
     resampled norms follow the group's empirical norm distribution (a group
     median would collapse it).  An all-zero seed row yields an all-zero
     synthetic row.
@@ -327,7 +354,8 @@ class VMFKDEResampler(BaseEmbeddingResampler):
     *Continuous targets.*  Seeds of a DIR bin are its own rows, pooled with
     neighbouring bins (widening on both sides) when the bin has fewer than
     two rows; ``kappa_i`` uses the nearest neighbour in row ``i``'s own bin
-    (median fallback for a row alone in its bin).  A synthetic row whose seed
+    (median fallback for a row alone in its bin), and the span kernel the
+    nearest rows of the seed pool.  A synthetic row whose seed
     lies in the requested bin takes its seed's target rather than the bin
     centre, so targets stay consistent with the features they came from.  A
     row whose seed was borrowed from a neighbouring bin takes a target inside
@@ -335,9 +363,10 @@ class VMFKDEResampler(BaseEmbeddingResampler):
     with ``synthetic_target="uniform"``), so the synthetic rows per bin match
     ``sampling_strategy_``.
 
-    *Cost.*  The neighbour search compares rows only within their group, in
+    *Cost.*  The neighbour searches compare rows only within their group, in
     bounded blocks: about ``sum_g n_g^2 d`` operations; sampling is linear in
-    the number of synthetic rows.
+    the number of synthetic rows (times ``span_neighbors`` for the span
+    kernel).
 
     References
     ----------
