@@ -60,13 +60,13 @@ def test_moment_matching_places_rows_at_neighbour_distance():
     X[100, 0] = 1.0
     X[101, 0], X[101, 1] = 0.5, np.sqrt(0.75)
     y = np.r_[np.zeros(100, int), np.ones(2, int)]
-    X_res, _ = VMFKDEResampler(random_state=0).fit_resample(X, y)
+    X_res, _ = VMFKDEResampler(kernel="vmf", random_state=0).fit_resample(X, y)
     new = X_res[102:]
     seed_cos = np.max(new @ X[100:].T, axis=1)
     assert seed_cos.mean() == pytest.approx(0.5, abs=0.03)
     # banerjee is more concentrated; a larger bandwidth less
-    ban = VMFKDEResampler(kappa="banerjee", random_state=0).fit_resample(X, y)[0][102:]
-    wide = VMFKDEResampler(bandwidth=4.0, random_state=0).fit_resample(X, y)[0][102:]
+    ban = VMFKDEResampler(kernel="vmf", kappa="banerjee", random_state=0).fit_resample(X, y)[0][102:]
+    wide = VMFKDEResampler(kernel="vmf", bandwidth=4.0, random_state=0).fit_resample(X, y)[0][102:]
     assert np.max(ban @ X[100:].T, axis=1).mean() > seed_cos.mean() + 0.1
     assert np.max(wide @ X[100:].T, axis=1).mean() < seed_cos.mean() - 0.1
 
@@ -75,8 +75,8 @@ def test_n_neighbors_averages_the_k_nearest_cosines():
     from skltsynth.vmf import kappa_from_cosine, nearest_neighbor_cosine
 
     X, y = _clusters([40, 8, 3], d=32)
-    one = VMFKDEResampler(random_state=0, n_neighbors=1, kappa_min=None)
-    three = VMFKDEResampler(random_state=0, n_neighbors=3, kappa_min=None)
+    one = VMFKDEResampler(kernel="vmf", random_state=0, n_neighbors=1, kappa_min=None)
+    three = VMFKDEResampler(kernel="vmf", random_state=0, n_neighbors=3, kappa_min=None)
     X1 = one.fit_resample(X, y)[0]
     X3 = three.fit_resample(X, y)[0]
     minority = y > 0
@@ -181,7 +181,7 @@ def test_regression_targets_come_from_seeds():
     n, d = 200, 16
     y = np.concatenate([rng.uniform(0, 1, 170), rng.uniform(1, 3, 27), [2.95, 4.5, 5.0]])
     X = _unit(np.c_[np.cos(y), np.sin(y), 0.05 * rng.standard_normal((n, d - 2))])
-    sampler = VMFKDEResampler(kappa=1e5, random_state=0, n_bins=10)
+    sampler = VMFKDEResampler(kernel="vmf", kappa=1e5, random_state=0, n_bins=10)
     X_res, y_res = sampler.fit_resample(X, y)
     assert sampler.target_type_ == "regression"
     new_X, new_y = X_res[n:], y_res[n:]
@@ -354,3 +354,95 @@ def test_seed_blocks_do_not_depend_on_which_blocks_are_drawn_together():
     args = (X[rows], y[rows], plan.groups[rows], s.kappa_[rows], None, plan)
     parts = [s._generate_group(1, *args, blocks=[b])[0] for b in range(5)]
     np.testing.assert_array_equal(np.concatenate(parts), X_res[len(X):])
+
+
+def _low_rank_class(n=5, d=64, rank=3, seed=0):
+    """A majority class and an ``n``-row class whose rows span only ``rank + 1`` dims."""
+    rng = np.random.default_rng(seed)
+    basis = np.linalg.qr(rng.standard_normal((d, rank + 1)))[0].T  # orthonormal rows
+    coef = np.c_[np.full(n, 2.0), rng.standard_normal((n, rank))]
+    minority = _unit(coef @ basis)
+    majority = _unit(rng.standard_normal((60, d)))
+    X = np.r_[majority, minority]
+    y = np.r_[np.zeros(60, int), np.ones(n, int)]
+    return X, y, basis
+
+
+def _outside_span(rows, basis):
+    """Norm of each row's component outside the row space of ``basis``."""
+    return np.linalg.norm(rows - (rows @ basis.T) @ basis, axis=1)
+
+
+def test_span_kernel_stays_in_the_span_of_the_class_rows():
+    # isotropic vMF noise at the same distance from the seeds leaves the span;
+    # the default span kernel does not (up to rounding)
+    X, y, basis = _low_rank_class()
+    span = VMFKDEResampler(random_state=0).fit_resample(X, y)[0][len(X):]
+    iso = VMFKDEResampler(kernel="vmf", random_state=0).fit_resample(X, y)[0][len(X):]
+    assert np.all(_outside_span(span, basis) < 1e-10)
+    assert np.mean(_outside_span(iso, basis)) > 0.3
+    # both move rows off their seeds, by comparable amounts
+    real = X[y == 1]
+    cos_span = np.max(span @ real.T, axis=1)
+    cos_iso = np.max(iso @ real.T, axis=1)
+    assert np.all(cos_span < 1 - 1e-6) and np.all(cos_iso < 1 - 1e-6)
+    # span rows lie closer to the unseen directions of the class: a fresh draw
+    # from the same low-rank class is nearer the span rows than the vMF rows
+    fresh = _unit(np.c_[np.full(200, 2.0), np.random.default_rng(1).standard_normal((200, 3))]
+                  @ basis)
+    assert np.mean(np.max(fresh @ span.T, axis=1)) > np.mean(np.max(fresh @ iso.T, axis=1))
+    np.testing.assert_allclose(np.linalg.norm(span, axis=1), 1.0, atol=1e-12)
+
+
+def test_span_scale_and_neighbours():
+    X, y, _ = _low_rank_class(n=12)
+    real = X[y == 1]
+
+    def seed_cos(**params):
+        new = VMFKDEResampler(random_state=0, **params).fit_resample(X, y)[0][len(X):]
+        return np.max(new @ real.T, axis=1).mean()
+
+    assert seed_cos(span_scale=1.5) < seed_cos(span_scale=0.5) < seed_cos(span_scale=0.1)
+    # two rows: every draw lies on their great circle (their 2-d span)
+    X2 = np.r_[X[:60], real[:2]]
+    y2 = np.r_[np.zeros(60, int), np.ones(2, int)]
+    new = VMFKDEResampler(random_state=0).fit_resample(X2, y2)[0][62:]
+    plane = np.linalg.qr(real[:2].T)[0].T
+    assert np.all(_outside_span(new, plane) < 1e-10)
+    assert np.unique(new.round(8), axis=0).shape[0] == new.shape[0]  # no copies
+
+
+def test_span_kernel_on_unnormalised_float32_rows_keeps_seed_norms():
+    X, y = _clusters([30, 5], normalise=False)
+    X[30:] *= np.arange(1, 6)[:, None]
+    X32 = X.astype(np.float32)
+    X_res, _ = VMFKDEResampler(random_state=0).fit_resample(X32, y)
+    assert X_res.dtype == np.float32
+    norms_new = np.linalg.norm(X_res[35:].astype(np.float64), axis=1)
+    norms_seed = np.linalg.norm(X32[30:].astype(np.float64), axis=1)
+    assert np.all(np.min(np.abs(norms_new[:, None] - norms_seed[None]), axis=1) < 1e-4)
+
+
+def test_pool_neighbours_matches_brute_force_in_blocks(monkeypatch):
+    from skltsynth import neighbour_span
+
+    U = _unit(np.random.default_rng(2).standard_normal((37, 9)))
+    sim = U @ U.T
+    np.fill_diagonal(sim, -np.inf)
+    expected = np.argsort(-sim, axis=1, kind="stable")[:, :5]
+    np.testing.assert_array_equal(neighbour_span.pool_neighbours(U, 5), expected)
+    monkeypatch.setattr(neighbour_span, "_BLOCK_ELEMENTS", 40)  # one row per block
+    np.testing.assert_array_equal(neighbour_span.pool_neighbours(U, 5), expected)
+    assert neighbour_span.pool_neighbours(U, 100).shape == (37, 36)
+    assert neighbour_span.pool_neighbours(U[:1], 5).shape == (1, 0)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [({"kernel": "gauss"}, "kernel"), ({"span_neighbors": 0}, "span_neighbors"),
+     ({"span_scale": 0.0}, "span_scale")],
+)
+def test_invalid_span_parameters(params, match):
+    X, y = _clusters([10, 3], d=4)
+    with pytest.raises(ValueError, match=match):
+        VMFKDEResampler(**params).fit_resample(X, y)

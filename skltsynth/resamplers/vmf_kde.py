@@ -10,6 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._random import check_random_state, torch_generator
 from ..base import BaseEmbeddingResampler, SyntheticRows
+from ..neighbour_span import pool_neighbours, span_draws, unit_rows
 from ..vmf import kappa_from_cosine, nearest_neighbor_cosine, sample_vmf
 
 __all__ = ["VMFKDEResampler", "fallback_rows", "global_fallback_kappa", "local_kappa",
@@ -205,22 +206,47 @@ def global_fallback_kappa(X_sub, *, kappa="moment", bandwidth=1.0, kappa_max=1e5
 
 
 class VMFKDEResampler(BaseEmbeddingResampler):
-    """Over-sample embeddings with a von Mises-Fisher kernel density estimate.
+    """Over-sample embeddings with a kernel density estimate on the sphere.
 
     Rows are treated as directions on the unit sphere.  For every group (class,
-    or DIR bin for a continuous target) a kernel density estimate with one vMF
-    kernel per real row is built: the kernel of row ``i`` is centred on it,
+    or DIR bin for a continuous target) a kernel density estimate with one
+    kernel per real row is built; a synthetic row is one draw from the kernel
+    of a seed row picked uniformly (with replacement) from its group.
+
+    The default kernel (``kernel="span"``) is a Gaussian in the span of the
+    seed's ``span_neighbors`` nearest rows of its group: a draw is
+    ``x + sum_j z_j (x_j - x)`` with ``z_j ~ N(0, span_scale^2 / k)``,
+    renormalised.  It spreads rows along the directions in which the group's
+    real rows differ, where its unseen rows lie too.  ``kernel="vmf"`` is
+    the isotropic vMF-KDE: the kernel of row ``i`` is a vMF centred on it,
     with a local concentration ``kappa_i`` set from the cosine ``c_i`` to its
     nearest neighbour of the same group, bounded by default so that no kernel
-    is wider than its group's median kernel.  A synthetic row is one draw from
-    the kernel of a seed row picked uniformly (with replacement) from its
-    group.
-    Sampling uses Wood's rejection sampler, batched over all rows in torch
-    (CPU or CUDA).  This is the vMF-KDE method for long-tailed data on
-    frozen-encoder embeddings.
+    is wider than its group's median kernel, sampled with Wood's rejection
+    sampler, batched in torch (CPU or CUDA).  A one-row group has no span and
+    always uses the vMF kernel.
 
     Parameters
     ----------
+    kernel : {"span", "vmf"}, default="span"
+        ``"span"``: noise in the span of the seed's neighbours
+        (:func:`skltsynth.neighbour_span.span_draws`).  ``"vmf"``: isotropic
+        vMF kernels (the parameters ``bandwidth`` to ``n_neighbors`` below
+        shape them; with ``"span"`` they apply only to one-row groups).  In
+        384 dimensions an isotropic draw is almost orthogonal to every offset
+        between real rows, so it moves each synthetic row away from all
+        unseen rows of its class: on CLINC150-LT (validation split) a
+        cosine kNN head reached few-shot accuracy 0.63 with ``"vmf"``, 0.83
+        with ``"span"`` and 0.82 with SMOTE; see the user guide for the
+        whole head matrix.
+    span_neighbors : int, default=8
+        Neighbours ``k`` of the same group whose offsets span the noise
+        (capped at the group size minus one, so a 5-row class uses its 4
+        other rows).
+    span_scale : float, default=0.5
+        Standard deviation of the total weight ``sum_j z_j``: a draw moves,
+        on average, about half way to a typical neighbour (as far as SMOTE's
+        uniform interpolation) but in any direction of the span, also
+        beyond the neighbours.
     bandwidth : float, default=1.0
         Divides every ``kappa_i``: values above 1 widen the kernels, below 1
         narrow them.  With ``kappa="moment"`` and ``bandwidth=1`` a synthetic
@@ -303,14 +329,16 @@ class VMFKDEResampler(BaseEmbeddingResampler):
     See Also
     --------
     skltsynth.vmf.sample_vmf : The batched vMF sampler.
+    skltsynth.neighbour_span.span_draws : The span kernel.
     imblearn.over_sampling.SMOTE : Linear interpolation between neighbours.
 
     Notes
     -----
-    *Norms.*  The kernels live on the unit sphere.  Every synthetic row is
+    *Norms.*  The kernels live on the unit sphere (the span kernel works on
+    the rows' directions).  Every synthetic row is
     rescaled to the norm of its own seed row, so for L2-normalised input the
     output is unit-norm, and for un-normalised input the kernel is a product
-    of a vMF on the direction and a point mass at the seed's norm: the
+    of a kernel on the direction and a point mass at the seed's norm: the
     resampled norms follow the group's empirical norm distribution (a group
     median would collapse it).  An all-zero seed row yields an all-zero
     synthetic row.
@@ -326,7 +354,8 @@ class VMFKDEResampler(BaseEmbeddingResampler):
     *Continuous targets.*  Seeds of a DIR bin are its own rows, pooled with
     neighbouring bins (widening on both sides) when the bin has fewer than
     two rows; ``kappa_i`` uses the nearest neighbour in row ``i``'s own bin
-    (median fallback for a row alone in its bin).  A synthetic row whose seed
+    (median fallback for a row alone in its bin), and the span kernel the
+    nearest rows of the seed pool.  A synthetic row whose seed
     lies in the requested bin takes its seed's target rather than the bin
     centre, so targets stay consistent with the features they came from.  A
     row whose seed was borrowed from a neighbouring bin takes a target inside
@@ -334,9 +363,10 @@ class VMFKDEResampler(BaseEmbeddingResampler):
     with ``synthetic_target="uniform"``), so the synthetic rows per bin match
     ``sampling_strategy_``.
 
-    *Cost.*  The neighbour search compares rows only within their group, in
+    *Cost.*  The neighbour searches compare rows only within their group, in
     bounded blocks: about ``sum_g n_g^2 d`` operations; sampling is linear in
-    the number of synthetic rows.
+    the number of synthetic rows (times ``span_neighbors`` for the span
+    kernel).
 
     References
     ----------
@@ -368,11 +398,17 @@ class VMFKDEResampler(BaseEmbeddingResampler):
                       None],
         "n_neighbors": [Interval(numbers.Integral, 1, None, closed="left")],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "kernel": [StrOptions({"span", "vmf"})],
+        "span_neighbors": [Interval(numbers.Integral, 1, None, closed="left")],
+        "span_scale": [Interval(numbers.Real, 0, None, closed="neither")],
     }
 
     def __init__(
         self,
         *,
+        kernel="span",
+        span_neighbors=8,
+        span_scale=0.5,
         bandwidth=1.0,
         kappa="moment",
         kappa_max=1e5,
@@ -398,6 +434,9 @@ class VMFKDEResampler(BaseEmbeddingResampler):
             random_state=random_state,
             verbose=verbose,
         )
+        self.kernel = kernel
+        self.span_neighbors = span_neighbors
+        self.span_scale = span_scale
         self.bandwidth = bandwidth
         self.kappa = kappa
         self.kappa_max = kappa_max
@@ -476,21 +515,21 @@ class VMFKDEResampler(BaseEmbeddingResampler):
         if missing.any():
             kappa_pool = np.where(missing, fallback, kappa_pool)
         norms = np.linalg.norm(X_pool, axis=1)
+        span = self.kernel == "span" and size >= 2  # a one-row pool has no span: vMF kernel
+        if span:
+            U = unit_rows(X_pool)[0]
+            neighbours = pool_neighbours(U, self.span_neighbors, device=self.device_)
         X_parts, y_parts = [], []
         for b in blocks:
             k = min(step, n_new - b * step)
             rng = self._stream_rng(_SAMPLE_STREAM, g, b)
             pick = np.minimum(np.floor(rng.random(k) * size).astype(np.int64), size - 1)
-            mu = X_pool[pick]
-            zero = norms[pick] == 0
-            if zero.any():
-                mu[zero] = 0.0
-                mu[zero, 0] = 1.0
-            mu_t = torch.from_numpy(np.ascontiguousarray(mu)).to(self.device_)
-            draws = sample_vmf(mu_t, kappa_pool[pick], generator=torch_generator(rng, self.device_),
-                               batch_size=step)
-            scale = torch.from_numpy(norms[pick]).to(device=self.device_, dtype=draws.dtype)
-            X_parts.append((draws * scale[:, None]).cpu().numpy())
+            if span:
+                draws = span_draws(U, pick, neighbours, self.span_scale, rng)
+                X_parts.append((draws * norms[pick][:, None]).astype(X_pool.dtype, copy=False))
+            else:
+                X_parts.append(self._vmf_draws(X_pool[pick], norms[pick], kappa_pool[pick], rng,
+                                                  step))
             if plan.task == "regression":
                 # A seed of the requested bin lends its own target; a seed borrowed from a
                 # neighbouring bin (sparse bins) cannot, or the row would land in that bin:
@@ -505,6 +544,18 @@ class VMFKDEResampler(BaseEmbeddingResampler):
         if not X_parts:
             return np.empty((0, d), dtype=X_pool.dtype), y_pool[:0]
         return np.concatenate(X_parts), np.concatenate(y_parts)
+
+    def _vmf_draws(self, mu, norms, kappa, rng, step):
+        """One vMF draw around each row of ``mu`` (rescaled to ``norms``)."""
+        zero = norms == 0
+        if zero.any():
+            mu[zero] = 0.0
+            mu[zero, 0] = 1.0
+        mu_t = torch.from_numpy(np.ascontiguousarray(mu)).to(self.device_)
+        draws = sample_vmf(mu_t, kappa, generator=torch_generator(rng, self.device_),
+                           batch_size=step)
+        scale = torch.from_numpy(norms).to(device=self.device_, dtype=draws.dtype)
+        return (draws * scale[:, None]).cpu().numpy()
 
     def _generate(self, X, y, plan):
         pools = plan.seed_pool(min_rows=2)
