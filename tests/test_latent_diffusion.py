@@ -66,10 +66,14 @@ def test_classification_round_trip_balances():
 def test_classification_synthetic_ratio_rescales_plan():
     X, y = _classification()
     res = LatentDiffusionResampler(synthetic_ratio=0.5, random_state=0, **TINY)
+    res.fit(X, y)
+    planned = dict(res.sampling_strategy_)
+    assert sum(planned.values()) == 54
+    assert 0 not in planned and planned[2] > planned[1]  # base plan's proportions (60 vs 72)
     _, y_res = res.fit_resample(X, y)
-    assert y_res.size - y.size == 54
+    assert res.n_planned_ == 54 and y_res.size - y.size == res.n_synthetic_ <= 54
     new = np.bincount(y_res[y.size:], minlength=3)
-    assert new[0] == 0 and new[2] > new[1]  # same proportions as the base plan (60 vs 72)
+    assert new.tolist() == [res.sampling_strategy_.get(c, 0) for c in range(3)]
 
 
 def test_gate_rejects_far_rows_and_keeps_quota():
@@ -88,14 +92,17 @@ def test_priority_lambda_shifts_rows_to_high_error_bins():
     # make the tail hard for a linear model: its features are pure noise
     rng = np.random.default_rng(5)
     X[y > 1.5] = rng.standard_normal((int((y > 1.5).sum()), X.shape[1]))
-    common = dict(synthetic_ratio=0.5, gate_quantile=None, random_state=0, **TINY)
+    # a loose cap, so the tail bins have room for what priority sends them
+    common = dict(synthetic_ratio=0.5, bin_cap=10.0, gate_quantile=None, random_state=0, **TINY)
     count_based = LatentDiffusionResampler(priority_lambda=0.0, **common)
     count_based.fit(X, y)
-    from skltsynth.targets import priority_allocation
+    from skltsynth.targets import capped_allocation, neighbourhood_counts, priority_shares
 
     counts = np.bincount(count_based._plan(X, y, "regression")[0].groups,
                          minlength=len(count_based.bin_edges_) - 1)
-    expected = priority_allocation(counts, np.zeros(counts.size), 81, lam=0.0)
+    caps = np.where(neighbourhood_counts(counts) >= 5, 10 * counts, 0)
+    expected = capped_allocation(priority_shares(counts, np.zeros(counts.size), lam=0.0), caps, 81)
+    assert expected.sum() == 81
     got = np.zeros(counts.size, dtype=int)
     for b, k in count_based.sampling_strategy_.items():
         got[b] = k
