@@ -92,7 +92,7 @@ def _errors(head, X, y, w, d):
             "top_mse": float(((pred[top] - d.y_test[top]) ** 2).mean())}
 
 
-def run(names, seeds, engine, smogn_max_rows):
+def run(names, seeds, engine, smogn_max_rows, head_names):
     rows = []
     for name, d in _datasets(names):
         X, y = np.asarray(d.X_train, np.float64), np.asarray(d.y_train, np.float64)
@@ -122,6 +122,8 @@ def run(names, seeds, engine, smogn_max_rows):
                   f"warnings: {[str(w.message)[:90] for w in caught]}", flush=True)
             t_ref = data["SMOTER"][3]
             for head_name, make in _heads(seed, alpha).items():
+                if head_name not in head_names:
+                    continue
                 for method, (Xm, ym, w, secs) in data.items():
                     err = _errors(make(), Xm, ym, w, d)
                     rows.append({"dataset": name, "head": head_name, "method": method,
@@ -160,10 +162,11 @@ def main():
     ap.add_argument("--datasets", nargs="+", default=["stsb", "randhie", "fair"])
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     ap.add_argument("--engine", choices=["default", "small"], default="default")
+    ap.add_argument("--heads", nargs="+", default=["Ridge", "kNN10", "HGB", "MLP"])
     ap.add_argument("--smogn-max-rows", type=int, default=6000)
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args()
-    rows = run(args.datasets, args.seeds, args.engine, args.smogn_max_rows)
+    rows = run(args.datasets, args.seeds, args.engine, args.smogn_max_rows, args.heads)
     args.out.mkdir(parents=True, exist_ok=True)
     tag = "_".join(args.datasets)
     (args.out / f"results_{tag}.json").write_text(json.dumps(rows, indent=1))

@@ -188,7 +188,7 @@ def test_skewed_target_new_user_case_does_not_harm():
     counts = np.bincount(np.searchsorted(res.bin_edges_, y_tr, side="right").clip(1, None) - 1,
                          minlength=len(res.bin_edges_) - 1)
     for b, k in res.sampling_strategy_.items():
-        assert 0 < k <= counts[b] and counts[max(0, b - 1): b + 2].sum() >= 5
+        assert 0 < k <= 3 * counts[b] and counts[max(0, b - 1): b + 2].sum() >= 5
     assert res.n_synthetic_ == sum(res.sampling_strategy_.values()) == X_res.shape[0] - 300
     mse = lambda Xf, yf: float(((Ridge(1.0).fit(Xf, yf).predict(X_te) - y_te) ** 2).mean())
     assert mse(X_res, y_res) <= 1.1 * mse(X_tr, y_tr)
@@ -209,7 +209,7 @@ def test_request_beyond_caps_warns():
     X, y = _regression()
     with pytest.warns(UserWarning, match="the data supports"):
         res = LatentDiffusionResampler(synthetic_ratio=5.0, random_state=0, **TINY).fit(X, y)
-    assert sum(res.sampling_strategy_.values()) <= X.shape[0]
+    assert sum(res.sampling_strategy_.values()) <= 3 * X.shape[0]
 
 
 def test_quantile_scores_rank_and_clip():

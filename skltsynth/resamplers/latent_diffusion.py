@@ -42,7 +42,7 @@ MIN_BIN_SUPPORT = 5
 
 #: ``synthetic_ratio="auto"`` for a continuous target: synthetic rows requested
 #: per input row (before the per-bin caps).
-DEFAULT_REGRESSION_RATIO = 0.25
+DEFAULT_REGRESSION_RATIO = 1.0
 
 
 def quantile_scores(reference, values):
@@ -91,8 +91,8 @@ class LatentDiffusionResampler(BaseDiffusionResampler):
 
     **How many rows, and where** (regression):
 
-    * the *requested total* is ``round(synthetic_ratio * n_samples)`` (a
-      quarter of the input with the default ``"auto"``); with ``synthetic_ratio=None`` it is
+    * the *requested total* is ``round(synthetic_ratio * n_samples)`` (as
+      many rows as the input with the default ``"auto"``); with ``synthetic_ratio=None`` it is
       the number of rows the base plan for ``sampling_strategy`` makes
       (``"auto"`` = flatten the LDS-smoothed bin density up to the fullest
       bin; a float flattens up to that fraction of it);
@@ -106,8 +106,9 @@ class LatentDiffusionResampler(BaseDiffusionResampler):
       unless it and its two neighbouring bins hold at least
       ``MIN_BIN_SUPPORT`` (5) real rows; rows a full bin cannot take go to
       the other bins (:func:`skltsynth.targets.capped_allocation`).  When
-      the caps cannot hold the requested total, fewer rows are planned and a
-      ``UserWarning`` says so.  A bin of one or two isolated rows at an
+      the caps cannot hold the requested total, fewer rows are planned (and,
+      when the total was the user's, ``synthetic_ratio`` set or ``None``, a
+      ``UserWarning`` says so).  A bin of one or two isolated rows at an
       extreme target is exactly where a generator is worst, and hundreds of
       rows conditioned on it dominate a regressor's fit;
     * a dict or callable ``sampling_strategy`` is an explicit per-bin request:
@@ -143,9 +144,9 @@ class LatentDiffusionResampler(BaseDiffusionResampler):
     synthetic_ratio : float > 0, "auto" or None, default="auto"
         Requested synthetic rows as a ratio of the input size (regression:
         before the per-bin caps); None = the base plan's total for
-        ``sampling_strategy``; ``"auto"`` = 0.25 for a continuous target
+        ``sampling_strategy``; ``"auto"`` = 1.0 for a continuous target
         with a string or float ``sampling_strategy``, None otherwise.
-    bin_cap : float > 0, default=1.0
+    bin_cap : float > 0, default=3.0
         Regression: most synthetic rows per bin, as a multiple of its real
         rows (rounded up).  See above.
     condition : {"quantile", "value"}, default="quantile"
@@ -236,7 +237,7 @@ device, random_state, verbose
         guidance_scale=None,
         priority_lambda=0.9,
         synthetic_ratio="auto",
-        bin_cap=1.0,
+        bin_cap=3.0,
         condition="quantile",
         gate_quantile=0.95,
         max_retries=1,
@@ -286,7 +287,7 @@ device, random_state, verbose
             supported = neighbourhood_counts(counts, 1) >= MIN_BIN_SUPPORT
             caps = np.where(supported, np.ceil(float(self.bin_cap) * counts), 0).astype(np.int64)
             n_new = capped_allocation(shares, caps, total)
-            if n_new.sum() < total:
+            if n_new.sum() < total and self.synthetic_ratio != "auto":  # a request of the user
                 warnings.warn(
                     f"{type(self).__name__}: the data supports {int(n_new.sum())} of the "
                     f"{total} synthetic rows requested (a bin gets at most bin_cap="
