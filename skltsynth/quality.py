@@ -145,6 +145,12 @@ class MahalanobisGate:
         from at most 20,000 within-group residual rows drawn at random).
     cv : int, default=5
         Folds of the cross-fitted reference distances.
+    max_radius : int or None, default=None
+        With ``ordered`` groups, the farthest neighbouring bin (on each side)
+        a small bin may borrow rows from; None = as far as needed.  A bin
+        whose pool within that radius holds fewer than two rows gets no
+        model, so its synthetic rows are rejected: a bin far from the data
+        is not judged by rows of a different target.
     random_state : int, numpy.random.Generator or None, default=None
         Fold assignment.
 
@@ -168,10 +174,11 @@ class MahalanobisGate:
     [True, False]
     """
 
-    def __init__(self, quantile=0.95, min_rows=10, cv=5, random_state=None):
+    def __init__(self, quantile=0.95, min_rows=10, cv=5, max_radius=None, random_state=None):
         self.quantile = quantile
         self.min_rows = min_rows
         self.cv = cv
+        self.max_radius = max_radius
         self.random_state = random_state
 
     def _check_params(self):
@@ -181,6 +188,10 @@ class MahalanobisGate:
             raise ValueError(f"min_rows must be an integer >= 2, got {self.min_rows!r}.")
         if not isinstance(self.cv, numbers.Integral) or self.cv < 2:
             raise ValueError(f"cv must be an integer >= 2, got {self.cv!r}.")
+        if self.max_radius is not None and (
+            not isinstance(self.max_radius, numbers.Integral) or self.max_radius < 0
+        ):
+            raise ValueError(f"max_radius must be None or an integer >= 0, got {self.max_radius!r}.")
 
     def fit(self, X, groups, n_groups=None, ordered=False):
         """Fit one shrunk Gaussian and one distance threshold per group.
@@ -221,6 +232,7 @@ class MahalanobisGate:
         self.thresholds_ = np.full(n_groups, np.nan)
         self._models = [None] * n_groups
         pooled = None
+        reach = n_groups if self.max_radius is None else int(self.max_radius)
         for g in range(n_groups):
             if counts[g] == 0 and (not ordered or not counts[max(0, g - 1) : g + 2].any()):
                 continue  # no rows here (nor, for bins, next door): no model, rows rejected
@@ -228,7 +240,7 @@ class MahalanobisGate:
                 pool = members[g]
             elif ordered:
                 radius, pool = 0, members[g]
-                while len(pool) < self.min_rows and radius < n_groups:
+                while len(pool) < self.min_rows and radius < min(n_groups, reach):
                     radius += 1
                     lo, hi = max(0, g - radius), min(n_groups, g + radius + 1)
                     pool = np.concatenate(members[lo:hi])

@@ -14,7 +14,10 @@ imbalanced regression (DIR) helpers of Yang et al. (2021):
 * :func:`shot_groups` -- many / medium / few shot group of evaluation rows;
 * :func:`flat_allocation` and :func:`priority_allocation` -- how many rows to
   synthesise per bin (flatten the smoothed density, or LatentDiff's priority
-  mix of model error and rarity).
+  mix of model error and rarity);
+* :func:`neighbourhood_counts` and :func:`capped_allocation` -- the real rows
+  around every bin, and an allocation that never exceeds a per-bin cap (a
+  bin is only asked for as many rows as its real rows can support).
 
 Nothing here touches torch; the estimators call these functions and pass the
 resulting :class:`ResamplingPlan` to their engine.
@@ -34,12 +37,15 @@ __all__ = [
     "ResamplingPlan",
     "assign_bins",
     "bin_edges",
+    "capped_allocation",
     "draw_seed_rows",
     "flat_allocation",
     "largest_remainder",
     "lds_kernel_window",
+    "neighbourhood_counts",
     "lds_weights",
     "priority_allocation",
+    "priority_shares",
     "shot_groups",
     "smoothed_density",
 ]
@@ -449,6 +455,34 @@ def priority_allocation(counts, errors, total, lam=0.9):
     >>> priority_allocation([100, 10, 10], [0.1, 0.2, 0.9], 100, lam=0.5).tolist()
     [0, 35, 65]
     """
+    return largest_remainder(priority_shares(counts, errors, lam), total)
+
+
+def priority_shares(counts, errors, lam=0.9):
+    """The (unnormalised) LatentDiff priority of every bin.
+
+    See :func:`priority_allocation`, which rounds these shares to rows.
+
+    Parameters
+    ----------
+    counts : array-like of shape (n_bins,)
+        Real rows per bin.
+    errors : array-like of shape (n_bins,)
+        Per-bin error of a quick model; NaN for bins without rows is allowed.
+    lam : float, default=0.9
+        Weight of the error term, in ``[0, 1]``.
+
+    Returns
+    -------
+    shares : ndarray of shape (n_bins,)
+        Non-negative; zero for bins without rows.
+
+    Examples
+    --------
+    >>> from skltsynth.targets import priority_shares
+    >>> priority_shares([100, 10, 10], [0.1, 0.2, 0.9], lam=0.5).round(3).tolist()
+    [0.0, 0.512, 0.95]
+    """
     counts = np.asarray(counts, dtype=np.float64)
     errors = np.asarray(errors, dtype=np.float64)
     if counts.shape != errors.shape:
@@ -457,7 +491,7 @@ def priority_allocation(counts, errors, total, lam=0.9):
         raise ValueError(f"lam must lie in [0, 1], got {lam!r}.")
     has_rows = counts > 0
     if not has_rows.any():
-        return np.zeros(len(counts), dtype=np.int64)
+        return np.zeros(len(counts))
     e = np.where(has_rows & np.isfinite(errors), errors, 0.0)
     lo, hi = e[has_rows].min(), e[has_rows].max()
     e = (e - lo) / (hi - lo) if hi > lo else np.zeros_like(e)
@@ -465,7 +499,79 @@ def priority_allocation(counts, errors, total, lam=0.9):
     priority = np.where(has_rows, lam * e + (1.0 - lam) * rarity, 0.0)
     if priority.sum() <= 0:  # all bins equal: spread evenly over bins with rows
         priority = has_rows.astype(np.float64)
-    return largest_remainder(np.clip(priority, 0, None), total)
+    return np.clip(priority, 0, None)
+
+
+def neighbourhood_counts(counts, radius=1):
+    """Real rows in every bin and its ``radius`` neighbours on each side.
+
+    Parameters
+    ----------
+    counts : array-like of shape (n_bins,)
+        Real rows per bin.
+    radius : int, default=1
+        Bins on each side to include.
+
+    Returns
+    -------
+    support : ndarray of shape (n_bins,), dtype int64
+
+    Examples
+    --------
+    >>> from skltsynth.targets import neighbourhood_counts
+    >>> neighbourhood_counts([5, 0, 1, 0, 0, 3]).tolist()
+    [5, 6, 1, 1, 3, 3]
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    if not isinstance(radius, numbers.Integral) or radius < 0:
+        raise ValueError(f"radius must be a non-negative integer, got {radius!r}.")
+    return convolve1d(counts, np.ones(2 * int(radius) + 1, dtype=np.int64), mode="constant")
+
+
+def capped_allocation(shares, caps, total):
+    """Spread ``total`` rows over bins in proportion to ``shares``, never above ``caps``.
+
+    Rows a capped bin cannot take go to the other bins with room, in
+    proportion to their shares (water filling); when every bin with a
+    positive share is full, the result sums to less than ``total``.
+
+    Parameters
+    ----------
+    shares : array-like of shape (n_bins,)
+        Non-negative shares.
+    caps : array-like of shape (n_bins,)
+        Most rows each bin may receive (non-negative integers).
+    total : int
+        Rows to allocate.
+
+    Returns
+    -------
+    n_new : ndarray of shape (n_bins,), dtype int64
+        ``n_new <= caps``; sums to ``min(total, caps[shares > 0].sum())``.
+
+    Examples
+    --------
+    >>> from skltsynth.targets import capped_allocation
+    >>> capped_allocation([1, 1, 8], [10, 10, 3], 12).tolist()
+    [5, 4, 3]
+    """
+    shares = np.asarray(shares, dtype=np.float64)
+    caps = np.asarray(caps, dtype=np.int64)
+    if shares.shape != caps.shape:
+        raise ValueError("shares and caps must have the same shape.")
+    if np.any(caps < 0):
+        raise ValueError("caps must be non-negative.")
+    n_new = np.zeros(len(shares), dtype=np.int64)
+    left = int(total)
+    open_ = (shares > 0) & (caps > 0)
+    while left > 0 and open_.any():
+        add = np.minimum(largest_remainder(np.where(open_, shares, 0.0), left), caps - n_new)
+        if add.sum() == 0:  # remainder rows all landed on full bins: give one to the largest
+            add[np.flatnonzero(open_)[np.argmax(shares[open_])]] = 1
+        n_new += add
+        left -= int(add.sum())
+        open_ &= n_new < caps
+    return n_new
 
 
 @dataclass

@@ -66,10 +66,14 @@ def test_classification_round_trip_balances():
 def test_classification_synthetic_ratio_rescales_plan():
     X, y = _classification()
     res = LatentDiffusionResampler(synthetic_ratio=0.5, random_state=0, **TINY)
+    res.fit(X, y)
+    planned = dict(res.sampling_strategy_)
+    assert sum(planned.values()) == 54
+    assert 0 not in planned and planned[2] > planned[1]  # base plan's proportions (60 vs 72)
     _, y_res = res.fit_resample(X, y)
-    assert y_res.size - y.size == 54
+    assert res.n_planned_ == 54 and y_res.size - y.size == res.n_synthetic_ <= 54
     new = np.bincount(y_res[y.size:], minlength=3)
-    assert new[0] == 0 and new[2] > new[1]  # same proportions as the base plan (60 vs 72)
+    assert new.tolist() == [res.sampling_strategy_.get(c, 0) for c in range(3)]
 
 
 def test_gate_rejects_far_rows_and_keeps_quota():
@@ -88,14 +92,17 @@ def test_priority_lambda_shifts_rows_to_high_error_bins():
     # make the tail hard for a linear model: its features are pure noise
     rng = np.random.default_rng(5)
     X[y > 1.5] = rng.standard_normal((int((y > 1.5).sum()), X.shape[1]))
-    common = dict(synthetic_ratio=0.5, gate_quantile=None, random_state=0, **TINY)
+    # a loose cap, so the tail bins have room for what priority sends them
+    common = dict(synthetic_ratio=0.5, bin_cap=10.0, gate_quantile=None, random_state=0, **TINY)
     count_based = LatentDiffusionResampler(priority_lambda=0.0, **common)
     count_based.fit(X, y)
-    from skltsynth.targets import priority_allocation
+    from skltsynth.targets import capped_allocation, neighbourhood_counts, priority_shares
 
     counts = np.bincount(count_based._plan(X, y, "regression")[0].groups,
                          minlength=len(count_based.bin_edges_) - 1)
-    expected = priority_allocation(counts, np.zeros(counts.size), 81, lam=0.0)
+    caps = np.where(neighbourhood_counts(counts) >= 5, 10 * counts, 0)
+    expected = capped_allocation(priority_shares(counts, np.zeros(counts.size), lam=0.0), caps, 81)
+    assert expected.sum() == 81
     got = np.zeros(counts.size, dtype=int)
     for b, k in count_based.sampling_strategy_.items():
         got[b] = k
@@ -164,3 +171,50 @@ def test_explicit_strategy_conflicts_with_ratio():
     res = LatentDiffusionResampler(sampling_strategy={0: 50}, synthetic_ratio=0.5, **TINY)
     with pytest.raises(ValueError, match="synthetic_ratio"):
         res.fit_resample(X, y)
+
+
+def test_skewed_target_new_user_case_does_not_harm():
+    """exp of a linear target (issue 14): the old plan sent most rows to one-row bins at
+    the top of the range and multiplied a ridge head's test error by 25."""
+    from sklearn.datasets import make_regression
+
+    X, y = make_regression(n_samples=400, n_features=12, n_informative=6, noise=5,
+                           random_state=3)
+    y = np.exp(y / y.std())
+    X_tr, y_tr, X_te, y_te = X[:300], y[:300], X[300:], y[300:]
+    res = LatentDiffusionResampler(random_state=0, **{**TINY, "train_steps": 150,
+                                                      "hidden_dim": 64})
+    X_res, y_res = res.fit_resample(X_tr, y_tr)
+    counts = np.bincount(np.searchsorted(res.bin_edges_, y_tr, side="right").clip(1, None) - 1,
+                         minlength=len(res.bin_edges_) - 1)
+    for b, k in res.sampling_strategy_.items():
+        assert 0 < k <= 3 * counts[b] and counts[max(0, b - 1): b + 2].sum() >= 5
+    assert res.n_synthetic_ == sum(res.sampling_strategy_.values()) == X_res.shape[0] - 300
+    mse = lambda Xf, yf: float(((Ridge(1.0).fit(Xf, yf).predict(X_te) - y_te) ** 2).mean())
+    assert mse(X_res, y_res) <= 1.1 * mse(X_tr, y_tr)
+
+
+def test_gate_drops_rows_it_rejects_and_reports_them():
+    X, y = _regression()
+    res = LatentDiffusionResampler(synthetic_ratio=0.3, gate_quantile=0.05, max_retries=0,
+                                   random_state=0, **TINY)
+    with pytest.warns(UserWarning, match="passed the quality gate"):
+        X_res, y_res = res.fit_resample(X, y)
+    assert res.n_synthetic_ < res.n_planned_ == int(round(0.3 * X.shape[0]))
+    assert sum(res.sampling_strategy_.values()) == res.n_synthetic_ == X_res.shape[0] - X.shape[0]
+    assert res.rejection_rate_ > 0.5
+
+
+def test_request_beyond_caps_warns():
+    X, y = _regression()
+    with pytest.warns(UserWarning, match="the data supports"):
+        res = LatentDiffusionResampler(synthetic_ratio=5.0, random_state=0, **TINY).fit(X, y)
+    assert sum(res.sampling_strategy_.values()) <= 3 * X.shape[0]
+
+
+def test_quantile_scores_rank_and_clip():
+    from skltsynth.resamplers.latent_diffusion import quantile_scores
+
+    ref = np.exp(np.linspace(0, 8, 101))
+    s = quantile_scores(ref, [ref[0] - 1, ref[50], ref[-1] * 10])
+    assert s[1] == pytest.approx(0.0, abs=1e-12) and s[0] == pytest.approx(-s[2]) and s[2] < 3

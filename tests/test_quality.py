@@ -77,3 +77,16 @@ def test_gram_shrinkage_matches_sklearn(n, d):
     X = rng.standard_normal((n, d)) @ rng.standard_normal((d, d))
     X -= X.mean(axis=0)
     assert _lw_shrinkage(X) == pytest.approx(ledoit_wolf_shrinkage(X, assume_centered=True), rel=1e-9)
+
+
+def test_max_radius_leaves_far_isolated_bins_without_a_model():
+    rng = np.random.default_rng(2)
+    groups = np.array([0] * 40 + [1] * 30 + [5])  # bin 5: one row, nothing next door
+    X = rng.standard_normal((groups.size, 6))
+    near = MahalanobisGate(min_rows=10, max_radius=1, random_state=0).fit(
+        X, groups, n_groups=6, ordered=True)
+    assert np.isnan(near.thresholds_[5]) and not near.accept(X[-1:], np.array([5]))[0]
+    far = MahalanobisGate(min_rows=10, random_state=0).fit(X, groups, n_groups=6, ordered=True)
+    assert np.isfinite(far.thresholds_[5])  # borrowed rows of bins 0 and 1: a different target
+    with pytest.raises(ValueError, match="max_radius"):
+        MahalanobisGate(max_radius=-1).fit(X, groups)

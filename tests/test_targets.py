@@ -132,3 +132,25 @@ def test_plan_classification_keys():
     assert dict(strategy) == {"b": 7, "c": 5}
     assert plan.group_values[list(plan.n_new)].tolist() == ["b", "c"]
     assert plan.synthetic_targets(plan.new_groups(), None).tolist() == ["b"] * 7 + ["c"] * 5
+
+
+def test_capped_allocation_respects_caps_and_redistributes():
+    from skltsynth.targets import capped_allocation
+
+    out = capped_allocation([0.0, 1.0, 1.0, 8.0], [5, 10, 10, 3], 12)
+    assert out.tolist()[0] == 0 and out[3] == 3 and out.sum() == 12
+    assert np.all(out <= [5, 10, 10, 3])
+    short = capped_allocation([1.0, 1.0], [2, 1], 10)  # not enough room: sums to the caps
+    assert short.tolist() == [2, 1]
+
+
+def test_neighbourhood_counts_and_priority_shares():
+    from skltsynth.targets import neighbourhood_counts, priority_allocation, priority_shares
+
+    assert neighbourhood_counts([1, 0, 0, 4], radius=0).tolist() == [1, 0, 0, 4]
+    assert neighbourhood_counts([1, 0, 0, 4], radius=2).tolist() == [1, 5, 5, 4]
+    with pytest.raises(ValueError, match="radius"):
+        neighbourhood_counts([1, 2], radius=-1)
+    shares = priority_shares([50, 5, 0], [0.2, 0.8, np.nan], lam=0.9)
+    assert shares[2] == 0 and shares[1] > shares[0]
+    assert priority_allocation([50, 5, 0], [0.2, 0.8, np.nan], 10).sum() == 10

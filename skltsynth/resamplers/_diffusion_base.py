@@ -18,6 +18,7 @@ and confidence weights.
 
 from __future__ import annotations
 
+import inspect
 import numbers
 
 import numpy as np
@@ -63,7 +64,7 @@ DIFFUSION_PARAMETERS_DOC = """\
         Deterministic DDIM (eta = 0) or ancestral DDPM sampling (eta = 1),
         both over ``sampling_steps`` strided steps; ``sampling_steps=1000``
         with ``"ddpm"`` is the full ancestral chain.
-    strength : float in (0, 1], default=1.0
+    strength : float in (0, 1], default=%(strength)s
         1 = generate from pure noise; below 1 = SDEdit: start from a real row
         of the same class (or bin; neighbouring bins for tiny bins), noised to
         that fraction of the schedule, and denoise it under the condition.
@@ -119,8 +120,14 @@ def _docstring_defaults():
 
 
 def fill_diffusion_doc(cls):
-    """Class decorator: put the shared parameter entries into ``cls.__doc__``."""
-    shared = DIFFUSION_PARAMETERS_DOC % _docstring_defaults()
+    """Class decorator: put the shared parameter entries into ``cls.__doc__``.
+
+    ``strength`` is documented with the default of ``cls.__init__`` (1.0 when
+    it has none): resamplers may choose their own.
+    """
+    param = inspect.signature(cls.__init__).parameters.get("strength")
+    strength = 1.0 if param is None or param.default is param.empty else param.default
+    shared = DIFFUSION_PARAMETERS_DOC % {**_docstring_defaults(), "strength": repr(strength)}
     cls.__doc__ = cls.__doc__.replace("%(diffusion_parameters)s\n", shared)
     return cls
 

@@ -11,22 +11,71 @@ rarity), and filtered by a Mahalanobis quality gate
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections import OrderedDict
 
 import numpy as np
-from sklearn.utils._param_validation import Interval
+from scipy.special import ndtri
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._torch_utils import batches
 from ..base import SyntheticRows
 from ..priority import bin_errors
 from ..quality import MahalanobisGate
-from ..targets import largest_remainder, priority_allocation
+from ..targets import (
+    capped_allocation,
+    largest_remainder,
+    neighbourhood_counts,
+    priority_shares,
+)
 from ._diffusion_base import DEFAULTS, BaseDiffusionResampler, fill_diffusion_doc
 
 __all__ = ["LatentDiffusionResampler"]
 
 #: Rejected rows redrawn at once by the quality gate's retries (bounds memory).
 _RETRY_BLOCK_ROWS = 65536
+
+#: A DIR bin is only given synthetic rows when it and its two neighbouring
+#: bins hold at least this many real rows (fewer cannot show the denoiser, nor
+#: the gate, what the bin looks like).
+MIN_BIN_SUPPORT = 5
+
+#: ``synthetic_ratio="auto"`` for a continuous target: synthetic rows requested
+#: per input row (before the per-bin caps).
+DEFAULT_REGRESSION_RATIO = 1.0
+
+
+def quantile_scores(reference, values):
+    """Normal scores of ``values`` under the empirical distribution of ``reference``.
+
+    The mid-rank empirical CDF of ``reference`` (ties share their mean rank),
+    linearly interpolated between distinct values and constant beyond them,
+    mapped through the standard normal quantile function.  A skewed target
+    (counts, incomes, ``exp`` of a score) becomes a well-spread condition, and
+    a value beyond the observed range is never extrapolated.
+
+    Parameters
+    ----------
+    reference : array-like of shape (n,)
+        Observed targets.
+    values : array-like of shape (m,)
+        Targets to map.
+
+    Returns
+    -------
+    scores : ndarray of shape (m,)
+        Within ``+-ndtri(1 - 0.5 / n)``.
+
+    Examples
+    --------
+    >>> from skltsynth.resamplers.latent_diffusion import quantile_scores
+    >>> quantile_scores([0.0, 1.0, 100.0], [1.0, 1000.0]).round(3).tolist()
+    [0.0, 0.967]
+    """
+    ref = np.asarray(reference, dtype=np.float64).ravel()
+    uniq, n_each = np.unique(ref, return_counts=True)
+    mid = (np.cumsum(n_each) - n_each / 2.0) / ref.size
+    return ndtri(np.interp(np.asarray(values, dtype=np.float64), uniq, mid))
 
 
 @fill_diffusion_doc
@@ -42,21 +91,44 @@ class LatentDiffusionResampler(BaseDiffusionResampler):
 
     **How many rows, and where** (regression):
 
-    * the *total* is ``round(synthetic_ratio * n_samples)`` when
-      ``synthetic_ratio`` is set; otherwise the number of rows the base plan
-      for ``sampling_strategy`` makes (``"auto"`` = flatten the LDS-smoothed
-      bin density up to the fullest bin; a float flattens up to that
-      fraction of it);
-    * ``priority_lambda`` then *redistributes* that total over bins that hold
-      real rows with priority ``lam * e_b + (1 - lam) * (1 - n_b / max n)``
-      (:func:`skltsynth.targets.priority_allocation`), ``e_b`` the per-bin
+    * the *requested total* is ``round(synthetic_ratio * n_samples)`` (as
+      many rows as the input with the default ``"auto"``); with ``synthetic_ratio=None`` it is
+      the number of rows the base plan for ``sampling_strategy`` makes
+      (``"auto"`` = flatten the LDS-smoothed bin density up to the fullest
+      bin; a float flattens up to that fraction of it);
+    * ``priority_lambda`` spreads that total over bins with priority
+      ``lam * e_b + (1 - lam) * (1 - n_b / max n)``
+      (:func:`skltsynth.targets.priority_shares`), ``e_b`` the per-bin
       out-of-fold error of a ridge model (:func:`skltsynth.priority.bin_errors`).
       ``priority_lambda=0`` is purely count-based (rarity);
-      ``priority_lambda=None`` keeps the base plan's spread (scaled to the
-      total when ``synthetic_ratio`` is set);
+      ``priority_lambda=None`` keeps the base plan's spread;
+    * **caps**: a bin receives at most ``ceil(bin_cap * n_b)`` rows, and none
+      unless it and its two neighbouring bins hold at least
+      ``MIN_BIN_SUPPORT`` (5) real rows; rows a full bin cannot take go to
+      the other bins (:func:`skltsynth.targets.capped_allocation`).  When
+      the caps cannot hold the requested total, fewer rows are planned (and,
+      when the total was the user's, ``synthetic_ratio`` set or ``None``, a
+      ``UserWarning`` says so).  A bin of one or two isolated rows at an
+      extreme target is exactly where a generator is worst, and hundreds of
+      rows conditioned on it dominate a regressor's fit;
     * a dict or callable ``sampling_strategy`` is an explicit per-bin request:
-      it is used unchanged (``priority_lambda`` is then ignored, and
-      ``synthetic_ratio`` must be None).
+      it is used unchanged (``priority_lambda``, the caps and
+      ``synthetic_ratio`` do not apply; ``synthetic_ratio`` must be None).
+
+    **Which rows are kept**: every candidate is scored by the Mahalanobis
+    gate of its bin (or class); rejected candidates are redrawn
+    ``max_retries`` times, and those still rejected are *dropped*: the bin
+    gets fewer rows.  ``sampling_strategy_`` and ``n_synthetic_`` then report
+    the rows actually generated and ``rejection_rate_`` the fraction of
+    candidates that failed; a ``UserWarning`` is raised when fewer than half
+    of the planned rows survive.  (``fit`` alone reports the plan.)
+
+    **Condition** (regression): with ``condition="quantile"`` the denoiser is
+    conditioned on the normal score of the target's mid-rank
+    (:func:`quantile_scores`) rather than on the standardised raw value: on a
+    skewed target the raw value puts the tail many standard deviations
+    away from all training conditions but a handful, which the denoiser
+    cannot interpolate.
 
     Classification: ``priority_lambda`` does not apply (the classes are
     already what the base plan rebalances); the base plan decides the rows per
@@ -69,19 +141,26 @@ class LatentDiffusionResampler(BaseDiffusionResampler):
     priority_lambda : float in [0, 1] or None, default=0.9
         Weight of the per-bin error in the priority allocation (regression);
         see above.
-    synthetic_ratio : float > 0 or None, default=None
-        Total synthetic rows as a ratio of the input size; None = the base
-        plan's total for ``sampling_strategy``.
+    synthetic_ratio : float > 0, "auto" or None, default="auto"
+        Requested synthetic rows as a ratio of the input size (regression:
+        before the per-bin caps); None = the base plan's total for
+        ``sampling_strategy``; ``"auto"`` = 1.0 for a continuous target
+        with a string or float ``sampling_strategy``, None otherwise.
+    bin_cap : float > 0, default=3.0
+        Regression: most synthetic rows per bin, as a multiple of its real
+        rows (rounded up).  See above.
+    condition : {"quantile", "value"}, default="quantile"
+        Regression condition of the denoiser: the normal score of the
+        target's rank, or the (standardised) target value.
     gate_quantile : float in (0, 1] or None, default=0.95
         Mahalanobis gate: a synthetic row is kept when its distance to the
         shrunk Gaussian of its bin/class is within this quantile of the real
-        rows' (cross-fitted) distances.  None disables the gate.
+        rows' (cross-fitted) distances.  Small bins borrow rows from their
+        immediate neighbours only.  None disables the gate.
     max_retries : int, default=1
-        Rounds of regenerating rejected rows.  After the last round the
-        best candidate (smallest distance) of each slot is kept, so the
-        requested number of rows is always returned.  Each round costs a
-        sampling pass over the rejected rows; on STS-B-DIR further rounds
-        changed the test error by less than the seed-to-seed spread.
+        Rounds of regenerating rejected rows; candidates still rejected after
+        the last round are dropped.  Each round costs a sampling pass over
+        the rejected rows.
     sampling_strategy, target_type, n_bins, bin_width, synthetic_target, \
 device, random_state, verbose
         See :class:`skltsynth.base.BaseEmbeddingResampler`.  With
@@ -101,11 +180,15 @@ device, random_state, verbose
     rejection_rate_ : float
         Fraction of all generated candidates (retries included) that failed
         the gate; 0.0 when the gate is off.
+    n_planned_ : int
+        Synthetic rows planned before the gate dropped any (``n_synthetic_``
+        is the number returned).
     bin_errors_ : ndarray of shape (n_bins,) or None
         Per-bin ridge error used by the priority allocation (regression with
         ``priority_lambda`` in use).
     sampling_strategy_ : OrderedDict
-        Rows generated per class or bin index.
+        Rows generated per class or bin index (after :meth:`fit_resample`:
+        the rows that passed the gate).
     sample_weight_ : ndarray of shape (n_samples_new,)
         1.0 for every row (real and synthetic).
     is_synthetic_ : ndarray of bool, shape (n_samples_new,)
@@ -121,8 +204,8 @@ device, random_state, verbose
     >>> res = LatentDiffusionResampler(train_steps=50, sampling_steps=5, hidden_dim=32,
     ...                                n_layers=1, synthetic_ratio=0.25, random_state=0)
     >>> X_res, y_res = res.fit_resample(X, y)
-    >>> X_res.shape
-    (200, 2)
+    >>> X_res.shape[0] == X.shape[0] + res.n_synthetic_
+    True
     >>> bool(0.0 <= res.rejection_rate_ <= 1.0)
     True
     """
@@ -130,7 +213,10 @@ device, random_state, verbose
     _parameter_constraints: dict = {
         **BaseDiffusionResampler._parameter_constraints,
         "priority_lambda": [Interval(numbers.Real, 0, 1, closed="both"), None],
-        "synthetic_ratio": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "synthetic_ratio": [Interval(numbers.Real, 0, None, closed="neither"),
+                            StrOptions({"auto"}), None],
+        "bin_cap": [Interval(numbers.Real, 0, None, closed="neither")],
+        "condition": [StrOptions({"quantile", "value"})],
         "gate_quantile": [Interval(numbers.Real, 0, 1, closed="right"), None],
         "max_retries": [Interval(numbers.Integral, 0, None, closed="left")],
     }
@@ -148,7 +234,7 @@ device, random_state, verbose
         schedule="cosine",
         ema=True,
         sampler="ddim",
-        strength=1.0,
+        strength=0.5,
         cfg_scale=1.0,
         contrastive_weight=0.0,
         guidance=None,
@@ -157,7 +243,9 @@ device, random_state, verbose
         loss_weighting="min_snr",
         warm_start=False,
         priority_lambda=0.9,
-        synthetic_ratio=None,
+        synthetic_ratio="auto",
+        bin_cap=3.0,
+        condition="quantile",
         gate_quantile=0.95,
         max_retries=1,
         sampling_strategy="auto",
@@ -174,11 +262,14 @@ device, random_state, verbose
     # ------------------------------------------------------------------ policy
     def _plan(self, X, y, task):
         explicit = isinstance(self.sampling_strategy, dict) or callable(self.sampling_strategy)
-        if explicit and self.synthetic_ratio is not None:
+        ratio = self.synthetic_ratio
+        if explicit and ratio not in (None, "auto"):
             raise ValueError(
                 "synthetic_ratio sets the total number of synthetic rows; it cannot be "
                 "combined with an explicit dict or callable sampling_strategy."
             )
+        if ratio == "auto":
+            ratio = DEFAULT_REGRESSION_RATIO if task == "regression" and not explicit else None
         plan, strategy = super()._plan(X, y, task)
         self.bin_errors_ = None
         if explicit:
@@ -187,33 +278,53 @@ device, random_state, verbose
         base = np.zeros(n_groups, dtype=np.int64)
         for g, k in plan.n_new.items():
             base[g] = k
-        total = int(base.sum()) if self.synthetic_ratio is None else int(
-            round(self.synthetic_ratio * X.shape[0])
-        )
-        if task == "regression" and self.priority_lambda is not None:
-            lam = float(self.priority_lambda)
-            errors = np.zeros(n_groups)
-            if lam > 0:
-                errors = bin_errors(X, y, plan.groups, n_groups=n_groups, random_state=self._rng)
-                self.bin_errors_ = errors
-            n_new = priority_allocation(plan.group_counts.astype(np.float64), errors, total,
-                                        lam=lam)
-        elif self.synthetic_ratio is not None:
+        total = int(base.sum()) if ratio is None else int(round(ratio * X.shape[0]))
+        if task == "regression":
+            counts = plan.group_counts
+            if self.priority_lambda is None:
+                shares = base.astype(np.float64)
+            else:
+                lam = float(self.priority_lambda)
+                errors = np.zeros(n_groups)
+                if lam > 0:
+                    errors = bin_errors(X, y, plan.groups, n_groups=n_groups,
+                                        random_state=self._rng)
+                    self.bin_errors_ = errors
+                shares = priority_shares(counts.astype(np.float64), errors, lam=lam)
+            supported = neighbourhood_counts(counts, 1) >= MIN_BIN_SUPPORT
+            caps = np.where(supported, np.ceil(float(self.bin_cap) * counts), 0).astype(np.int64)
+            n_new = capped_allocation(shares, caps, total)
+            if n_new.sum() < total and self.synthetic_ratio != "auto":  # a request of the user
+                warnings.warn(
+                    f"{type(self).__name__}: the data supports {int(n_new.sum())} of the "
+                    f"{total} synthetic rows requested (a bin gets at most bin_cap="
+                    f"{self.bin_cap:g} x its real rows, and none unless it and its neighbours "
+                    f"hold {MIN_BIN_SUPPORT} real rows).",
+                    UserWarning, stacklevel=4)
+        elif ratio is not None:
             shares = base if base.sum() > 0 else (plan.group_counts > 0).astype(np.float64)
             n_new = largest_remainder(shares, total)
         else:
             return plan, strategy
         plan.n_new = OrderedDict((int(g), int(k)) for g, k in enumerate(n_new) if k > 0)
-        if task == "classification":
-            strategy = OrderedDict((plan.group_values[g], k) for g, k in plan.n_new.items())
-        else:
-            strategy = OrderedDict(plan.n_new)
-        return plan, strategy
+        return plan, self._strategy(plan)
+
+    @staticmethod
+    def _strategy(plan):
+        """``sampling_strategy_`` of a plan: class label or bin index -> rows."""
+        if plan.task == "classification":
+            return OrderedDict((plan.group_values[g], k) for g, k in plan.n_new.items())
+        return OrderedDict(plan.n_new)
 
     # ------------------------------------------------------------------ engine
     def _cond(self, plan, groups, targets):
-        """Condition of rows: class index (classes) or target value (regression)."""
-        return groups if plan.task == "classification" else np.asarray(targets, np.float64)
+        """Condition of rows: class index (classes) or target (score) (regression)."""
+        if plan.task == "classification":
+            return groups
+        targets = np.asarray(targets, np.float64)
+        if self.condition == "quantile":
+            return quantile_scores(self._cond_reference, targets)
+        return targets
 
     def _draw(self, engine, X, plan, groups, targets, pools, generator):
         """One batch of candidates for the given groups/targets."""
@@ -228,8 +339,10 @@ device, random_state, verbose
     def _generate(self, X, y, plan):
         counts = plan.group_counts[plan.groups].astype(np.float64)
         classes = plan.task == "classification"
+        self._cond_reference = None if classes else np.asarray(y, np.float64)
         engine = self._fit_engine(
-            X, plan.groups if classes else y, cond_type=self._cond_type(plan),
+            X, plan.groups if classes else self._cond(plan, plan.groups, y),
+            cond_type=self._cond_type(plan),
             n_classes=plan.n_groups if classes else None,
             # class-balanced mini-batches; for bins, tilted towards rare bins
             batch_weight=1.0 / counts if classes else 1.0 / np.sqrt(counts),
@@ -240,27 +353,46 @@ device, random_state, verbose
         generator = self._torch_generator()
         X_new = self._draw(engine, X, plan, groups, targets, pools, generator)
         self.rejection_rate_ = 0.0
+        self.n_planned_ = len(groups)
         if self.gate_quantile is not None:
-            gate = MahalanobisGate(quantile=float(self.gate_quantile), random_state=self._rng).fit(
-                X, plan.groups, n_groups=plan.n_groups, ordered=plan.task == "regression")
-            score = gate.score(X_new, groups)
-            n_drawn, n_rejected = len(groups), int((score > 1.0).sum())
-            for _ in range(int(self.max_retries)):
-                rejected = np.flatnonzero(score > 1.0)
-                if rejected.size == 0:
-                    break
-                # redraw in blocks, keeping the better row of each pair: the
-                # candidates never hold more than one block
-                for chunk in batches(rejected.size, _RETRY_BLOCK_ROWS):
-                    redo = rejected[chunk]
-                    cand = self._draw(engine, X, plan, groups[redo], targets[redo], pools,
-                                      generator)
-                    cand_score = gate.score(cand, groups[redo])
-                    n_drawn += redo.size
-                    n_rejected += int((cand_score > 1.0).sum())
-                    better = cand_score < score[redo]
-                    X_new[redo[better]] = cand[better]
-                    score[redo[better]] = cand_score[better]
-            self.rejection_rate_ = n_rejected / n_drawn
+            keep = self._gate(engine, X, plan, X_new, groups, targets, pools, generator)
+            X_new, groups, targets = X_new[keep], groups[keep], targets[keep]
+            kept = np.bincount(groups, minlength=plan.n_groups)
+            plan.n_new = OrderedDict((g, int(kept[g])) for g in plan.n_new if kept[g] > 0)
+            self.sampling_strategy_ = self._strategy(plan)
+            if keep.sum() < 0.5 * keep.size:
+                warnings.warn(
+                    f"{type(self).__name__}: only {int(keep.sum())} of {keep.size} planned "
+                    "synthetic rows passed the quality gate; the others were dropped "
+                    "(sampling_strategy_ lists the rows kept per bin or class).",
+                    UserWarning, stacklevel=4)
         self._finish()
         return SyntheticRows(X_new, targets, None)
+
+    def _gate(self, engine, X, plan, X_new, groups, targets, pools, generator):
+        """Score, redraw rejected rows ``max_retries`` times; mask of the rows that pass.
+
+        Updates ``X_new`` in place with accepted redraws; sets ``rejection_rate_``.
+        """
+        gate = MahalanobisGate(quantile=float(self.gate_quantile), max_radius=1,
+                               random_state=self._rng)
+        gate.fit(X, plan.groups, n_groups=plan.n_groups, ordered=plan.task == "regression")
+        score = gate.score(X_new, groups)
+        n_drawn, n_rejected = len(groups), int((score > 1.0).sum())
+        for _ in range(int(self.max_retries)):
+            rejected = np.flatnonzero(np.isfinite(score) & (score > 1.0))
+            if rejected.size == 0:
+                break
+            # redraw in blocks, keeping the better row of each pair: the
+            # candidates never hold more than one block
+            for chunk in batches(rejected.size, _RETRY_BLOCK_ROWS):
+                redo = rejected[chunk]
+                cand = self._draw(engine, X, plan, groups[redo], targets[redo], pools, generator)
+                cand_score = gate.score(cand, groups[redo])
+                n_drawn += redo.size
+                n_rejected += int((cand_score > 1.0).sum())
+                better = cand_score < score[redo]
+                X_new[redo[better]] = cand[better]
+                score[redo[better]] = cand_score[better]
+        self.rejection_rate_ = n_rejected / n_drawn
+        return score <= 1.0
