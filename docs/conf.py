@@ -59,6 +59,7 @@ PUBLIC_MODULES = [
     ("skltsynth.vmf", "von Mises-Fisher engine"),
     ("skltsynth.epistemic", "Epistemic head"),
     ("skltsynth.guidance", "Longtail guidance"),
+    ("skltsynth.distributed", "Distributed (Dask)"),
 ]
 
 

@@ -256,3 +256,13 @@ def test_merged_reservoirs_are_uniform_samples():
         assert len(rows) == size and len(set(rows.tolist())) == size
         hits[rows] += 1
     np.testing.assert_allclose(hits / trials, size / (n_a + n_b), atol=0.03)
+
+
+def test_string_labels_and_numpy_input(client):
+    X, y = _data(counts=(30, 8, 5))
+    labels = np.array(["common", "rare", "rarest"])[y]
+    X_mem, y_mem = VMFKDEResampler(random_state=4).fit_resample(X, labels)
+    X_res, y_res = DaskResampler(VMFKDEResampler(random_state=4)).fit_resample(X, labels)
+    X_out, y_out = dask.compute(X_res, y_res)
+    np.testing.assert_array_equal(X_out, X_mem)
+    assert y_out.tolist() == y_mem.tolist()
