@@ -14,6 +14,11 @@
     next to SMOTE on the same rows and next to its compute bound (see
     :func:`compute_bound`): 5,000 x 384 long-tailed classes (50 classes) and
     20,000 x 13 regression.
+``--part quality``
+    The previous fixed engine defaults against the sized ones
+    (:func:`skltsynth.diffusion.engine_size`) through LatentDiffusionResampler,
+    same seed: LR and kNN few-shot accuracy on the CLINC150-LT validation
+    split, Ridge and HGB few-shot MSE on the STS-B-DIR dev split (never test).
 
 Threads: ``--threads`` (default 1) sets ``torch.set_num_threads`` for both
 sides of every ratio (run with ``OMP_NUM_THREADS`` equal to it, as the
@@ -51,7 +56,8 @@ if str(ROOT) not in sys.path:
 RESULTS = ROOT / "docs" / "benchmark" / "speed"
 COMMAND = ("OMP_NUM_THREADS=1 python benchmarks/bench_speed.py --part vmf --save; "
            "OMP_NUM_THREADS=2 python benchmarks/bench_speed.py --part diffusion --threads 2 "
-           "--old-defaults --save")
+           "--old-defaults --save; "
+           "OMP_NUM_THREADS=1 python benchmarks/bench_speed.py --part quality --save")
 
 
 # ------------------------------------------------------------------- helpers
@@ -260,10 +266,81 @@ def run_diffusion(args, device, machine):
     return result, _diffusion_markdown(result)
 
 
+# ------------------------------------------------------------- quality part
+def bench_quality(seed):
+    """LR / kNN (CLINC150-LT) and Ridge / HGB (STS-B-DIR) on *validation* splits, same seed."""
+    from sklearn.ensemble import HistGradientBoostingRegressor
+    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.neighbors import KNeighborsClassifier
+
+    from skltsynth.datasets import load_clinc150_lt, load_stsb_dir
+    from skltsynth.diffusion import engine_size
+    from skltsynth.resamplers.latent_diffusion import LatentDiffusionResampler
+
+    clinc = load_clinc150_lt(random_state=seed)
+    stsb = load_stsb_dir()
+    cases = {
+        "CLINC150-LT": (clinc.X_train.astype(np.float32), clinc.y_train,
+                        clinc.X_val.astype(np.float32), clinc.y_val, 150),
+        "STS-B-DIR": (stsb.X_train.astype(np.float32), stsb.y_train,
+                      stsb.X_val.astype(np.float32), stsb.y_val, 50),
+    }
+    rows = []
+    for case, (X, y, X_val, y_val, n_groups) in cases.items():
+        if case == "CLINC150-LT":
+            few = np.bincount(y, minlength=150)[y_val] < 15
+            heads = {"LR": LogisticRegression(C=10, max_iter=2000),
+                     "kNN": KNeighborsClassifier(5)}
+        else:
+            edges = np.asarray(stsb.bin_edges)
+            def bins(v):
+                return np.clip(np.digitize(v, edges[1:-1]), 0, len(edges) - 2)
+            few = np.bincount(bins(y), minlength=len(edges) - 1)[bins(y_val)] < 20
+            heads = {"Ridge": Ridge(alpha=10),
+                     "HGB": HistGradientBoostingRegressor(max_iter=100, random_state=0)}
+        for label, params in {"previous defaults": dict(PREVIOUS_DEFAULTS),
+                              "sized": engine_size(X.shape[0], X.shape[1], n_groups)}.items():
+            res = LatentDiffusionResampler(random_state=seed, device="cpu", **params)
+            (Xr, yr), wall, cpu = _timed(lambda: res.fit_resample(X, y))
+            row = {"case": case, "setting": label, "params": params, "wall_s": wall,
+                   "cpu_s": cpu, "train_steps_run": res.engine_.n_train_steps_}
+            for head_name, head in heads.items():
+                pred = head.fit(Xr, yr).predict(X_val)
+                if case == "CLINC150-LT":
+                    hit = pred == y_val
+                    row[f"{head_name} acc"], row[f"{head_name} few acc"] = hit.mean(), hit[few].mean()
+                else:
+                    err = (pred - y_val) ** 2
+                    row[f"{head_name} MSE"], row[f"{head_name} few MSE"] = err.mean(), err[few].mean()
+            rows.append({k: (float(v) if isinstance(v, np.floating) else v) for k, v in row.items()})
+            print(rows[-1], flush=True)
+    return rows
+
+
+def _quality_markdown(result):
+    lines = ["# Quality of the sized engine against the previous defaults (validation splits)",
+             "", f"Seed {result['seed']}; threads {result['machine']['threads']}; load average "
+             f"at start {result['machine']['load_average'][0]:.1f}.", ""]
+    for case in dict.fromkeys(r["case"] for r in result["rows"]):
+        rows = [r for r in result["rows"] if r["case"] == case]
+        metrics = [k for k in rows[0] if k.endswith(("acc", "MSE"))]
+        lines += [f"## {case}", "", "| setting | steps run | CPU s | wall s | " + " | ".join(metrics)
+                  + " |", "|---" * (4 + len(metrics)) + "|"]
+        for r in rows:
+            lines.append(f"| {r['setting']} | {r['train_steps_run']} | {r['cpu_s']:.0f} | "
+                         f"{r['wall_s']:.0f} | " + " | ".join(f"{r[m]:.3f}" for m in metrics)
+                         + " |")
+        lines.append("")
+    lines += [f"Reproduce: `{result['command']}`", ""]
+    return "\n".join(lines)
+
+
 # --------------------------------------------------------------------- main
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=("vmf", "diffusion", "all"), default="all")
+    parser.add_argument("--part", choices=("vmf", "diffusion", "quality", "all"),
+                        default="all")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the quality part")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--n", type=int, default=200_000, help="rows of the vMF benchmark")
@@ -275,15 +352,19 @@ def main(argv=None):
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    parts = ("vmf", "diffusion") if args.part == "all" else (args.part,)
+    parts = ("vmf", "diffusion", "quality") if args.part == "all" else (args.part,)
     for part in parts:
         if part == "vmf":
             result = {"machine": _machine(args.threads, device), "repeats": args.repeats,
                       "command": COMMAND.split("; ")[0],
                       "rows": bench_vmf(args.n, args.dims, args.repeats, device)}
             markdown = _vmf_markdown(result)
-        else:
+        elif part == "diffusion":
             result, markdown = run_diffusion(args, device, _machine(args.threads, device))
+        else:
+            result = {"machine": _machine(args.threads, "cpu"), "seed": args.seed,
+                      "command": COMMAND.split("; ")[2], "rows": bench_quality(args.seed)}
+            markdown = _quality_markdown(result)
         print(markdown)
         if args.save:
             RESULTS.mkdir(parents=True, exist_ok=True)
