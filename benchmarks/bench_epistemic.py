@@ -31,7 +31,7 @@ from sklearn.metrics import roc_auc_score
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from skltsynth.epistemic import LONGTAIL_SIGNALS, EpistemicHeadClassifier  # noqa: E402
+from skltsynth.epistemic import CLASSIFICATION_SIGNALS, EpistemicHeadClassifier  # noqa: E402
 
 DATA_CANDIDATES = [ROOT / "shared" / "datasets", ROOT.parent / "shared" / "datasets"]
 
@@ -92,20 +92,10 @@ def run(seed, params):
         "few_acc": float(np.mean(~wrong[few])),
         "fit_s": fit_s,
     }
-    for signal in LONGTAIL_SIGNALS:
+    for signal in CLASSIFICATION_SIGNALS:  # the heads' and the base model's own signals
         score = clf.longtail_score(X_te, signal=signal)
         row[f"few_{signal}"] = roc_auc_score(few, score)
         row[f"wrong_{signal}"] = roc_auc_score(wrong, score)
-    # The base head's own entropy / energy (the paper's "no model change" baselines).
-    with torch.no_grad():
-        logits = clf.module_.base_logits(torch.from_numpy(np.ascontiguousarray(X_te)))
-        base = {
-            "base-entropy": torch.distributions.Categorical(logits=logits).entropy().numpy(),
-            "base-energy": (-torch.logsumexp(logits, dim=1)).numpy(),
-        }
-    for name, score in base.items():
-        row[f"few_{name}"] = roc_auc_score(few, score)
-        row[f"wrong_{name}"] = roc_auc_score(wrong, score)
     return row
 
 
@@ -126,7 +116,7 @@ def main(argv=None):
         except (ValueError, SyntaxError):
             params[name] = value
     rows = [run(seed, params) for seed in args.seeds]
-    signals = list(LONGTAIL_SIGNALS) + ["base-entropy", "base-energy"]
+    signals = list(CLASSIFICATION_SIGNALS)
     cols = ["acc", "few_acc"] + [f"{t}_{s}" for t in ("few", "wrong") for s in signals]
     cols.append("fit_s")
     print("params:", params)
@@ -156,7 +146,7 @@ def _write_report(path, rows, signals, params, argv):
         f"EpistemicHeadClassifier({', '.join(f'{k}={v!r}' for k, v in params.items())}); "
         f"seeds {', '.join(str(r['seed']) for r in rows)} (mean ± sd).  ROC-AUC of each "
         "per-row signal for *few* (the row's class has < 15 training rows) and *error* "
-        "(the classifier gets the row wrong).  base-entropy / base-energy are the "
+        "(the classifier gets the row wrong).  base_entropy / base_energy are the "
         "base head's own signals (no extra heads).", "",
         f"Command: `{command}`", "",
         "| signal | ROC-AUC few-shot class | ROC-AUC error |", "|---|---|---|",

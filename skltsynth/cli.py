@@ -547,7 +547,7 @@ def _missing_module(method):
 def _cmd_methods(args):
     bench = _benchmark()
     # every registered method, available here or not (the registry keeps them in order)
-    methods = list(bench._REGISTRY.values())
+    methods = bench.registered_methods()
     width = max((len(m.name) for m in methods), default=0)
     groups = (
         ("Resampling methods (resample, demo and benchmark):", True),

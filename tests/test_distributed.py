@@ -228,7 +228,8 @@ def test_latent_diffusion_regression_counts_as_planned(client):
     y = np.r_[rng.uniform(0, 1, 80), rng.uniform(1, 3, 12)]
     X = np.c_[np.cos(y), np.sin(y), 0.1 * rng.standard_normal((len(y), 4))]
     r = LatentDiffusionResampler(random_state=0, train_steps=20, sampling_steps=3, hidden_dim=16,
-                                 n_layers=1, batch_size=32, n_bins=6)
+                                 n_layers=1, batch_size=32, n_bins=6, strength=1.0,
+                                 synthetic_ratio=None)
     with pytest.warns(UserWarning, match="priority_lambda"):
         dr = DaskResampler(r)
         X_res, y_res = dr.fit_resample(*_dask(X, y, 30))

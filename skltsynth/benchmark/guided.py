@@ -8,8 +8,6 @@ guides the diffusion resampler with it.
 
 from __future__ import annotations
 
-from sklearn.base import clone
-
 from .registry import resolve_class
 
 __all__ = ["GUIDANCE_FAST_PARAMS", "GUIDANCE_SCALE", "GuidedResampler", "skltsynth_variant"]
@@ -83,6 +81,8 @@ class GuidedResampler:
         config = {"guidance": guide}
         if "guidance_scale" in inner:
             config["guidance_scale"] = self.guidance_scale
+        from sklearn.base import clone  # here: the CLI's help must not import sklearn
+
         self.resampler_ = clone(self.resampler).set_params(**config)
         return self.resampler_.fit_resample(X, y)
 

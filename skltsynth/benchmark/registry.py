@@ -179,6 +179,11 @@ def register_method(
     return method
 
 
+def registered_methods():
+    """Every registered :class:`Method`, in registration order (imports nothing)."""
+    return list(_REGISTRY.values())
+
+
 def get_method(name):
     """The registered :class:`Method` called ``name`` (``KeyError`` naming the known ones)."""
     try:

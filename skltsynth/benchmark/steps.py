@@ -21,7 +21,6 @@ import warnings
 import numpy as np
 
 from .._defaults import shot_thresholds
-from ..meta import resampled_weights
 
 __all__ = ["adapt_sampler"]
 
@@ -92,6 +91,8 @@ def _head_weights(method, sampler, y_train, n_fit, bins):
     base = _real_row_weights(method, y_train, bins)
     if sampler is None:
         return base
+    from ..meta import resampled_weights  # here: the CLI's help must not import sklearn
+
     weights = resampled_weights(sampler, len(y_train), n_fit, base)
     return None if np.allclose(weights, 1.0) else weights
 
