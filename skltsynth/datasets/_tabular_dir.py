@@ -103,7 +103,14 @@ def make_dir_splits(X, y, bin_width=0.25, per_bin=100, random_state=0):
 def _load(module, target, descr, per_bin, random_state):
     import importlib
 
-    data = importlib.import_module(f"statsmodels.datasets.{module}").load_pandas().data
+    try:
+        source = importlib.import_module(f"statsmodels.datasets.{module}")
+    except ModuleNotFoundError as exc:
+        raise ModuleNotFoundError(
+            "The tabular DIR data sets ship with statsmodels: pip install statsmodels "
+            "(or skltsynth[benchmark])."
+        ) from exc
+    data = source.load_pandas().data
     X = data.drop(columns=[target]).to_numpy(dtype=np.float64)
     out = make_dir_splits(X, np.log1p(data[target].to_numpy(dtype=np.float64)),
                           per_bin=per_bin, random_state=random_state)
