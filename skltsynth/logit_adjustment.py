@@ -19,7 +19,12 @@ from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    assert_all_finite,
+    check_is_fitted,
+    column_or_1d,
+)
 
 __all__ = ["LogitAdjustedClassifier"]
 
@@ -131,6 +136,9 @@ class LogitAdjustedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
         y_arr = np.asarray(y)
         if y_arr.ndim == 2 and y_arr.shape[1] == 1:
             y_arr = column_or_1d(y_arr, warn=True)
+        if y_arr.dtype.kind == "f":
+            # type_of_target casts to int before its own finiteness check (RuntimeWarning)
+            assert_all_finite(y_arr, input_name="y")
         check_classification_targets(y_arr)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, np.empty((len(y_arr), 0)))

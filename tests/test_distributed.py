@@ -101,9 +101,12 @@ def test_regression_borrowed_bins_and_singletons_match_in_memory(client):
 def test_singleton_classes_use_the_same_fallbacks(client):
     X, y = _data(counts=(40, 6, 1, 1))
     for strategy in ["auto", {2: 5, 3: 5}]:  # median of other classes; global subsample
-        X_mem, _ = VMFKDEResampler(random_state=0, sampling_strategy=strategy).fit_resample(X, y)
-        X_res, _ = DaskResampler(VMFKDEResampler(random_state=0, sampling_strategy=strategy)
-                                 ).fit_resample(*_dask(X, y, 13))
+        with pytest.warns(UserWarning, match="single row"):
+            X_mem, _ = VMFKDEResampler(random_state=0,
+                                       sampling_strategy=strategy).fit_resample(X, y)
+        with pytest.warns(UserWarning, match="single row"):
+            X_res, _ = DaskResampler(VMFKDEResampler(random_state=0, sampling_strategy=strategy)
+                                     ).fit_resample(*_dask(X, y, 13))
         np.testing.assert_array_equal(X_res.compute(), X_mem)
 
 

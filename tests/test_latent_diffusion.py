@@ -149,6 +149,7 @@ def test_guidance_callable_is_wrapped_and_bad_guidance_refused():
         LatentDiffusionResampler(guidance=3, **kw).fit_resample(X, y)
 
 
+@pytest.mark.filterwarnings("ignore:.*passed the quality gate:UserWarning")  # tiny engine
 def test_pipeline_gridsearch_pandas_float32():
     X, y = _classification()
     pipe = make_pipeline(LatentDiffusionResampler(random_state=0, **TINY),

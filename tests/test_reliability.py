@@ -337,6 +337,7 @@ def _check_output(est, X, y, X_res, y_res, task="classification"):
 
 
 @RES
+@pytest.mark.filterwarnings("ignore:.*passed the quality gate:UserWarning")  # tiny engine
 def test_duplicate_rows(estimator):
     # every row of the minority class identical: zero neighbour distance
     X, y = _class_data((20, 6))
