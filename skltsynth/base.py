@@ -186,6 +186,11 @@ class BaseEmbeddingResampler(BaseSampler):
         """Cross-parameter checks that need the data (subclasses extend)."""
 
     # --------------------------------------------------------------- plumbing
+    def _init_random_state(self):
+        """The per-fit numpy Generator ``_rng`` and the root seed ``_seed`` of the named streams."""
+        self._rng = check_random_state(self.random_state)
+        self._seed = draw_seed(self._rng)
+
     def _stream_rng(self, *keys):
         """The numpy stream named by ``keys`` for this fit (see :mod:`skltsynth._random`).
 
@@ -311,8 +316,7 @@ class BaseEmbeddingResampler(BaseSampler):
     def _setup_fit(self, X, y):
         """Validation, planning, random state and device: shared by fit and fit_resample."""
         X, y, task, binarize_y = self._check_inputs(X, y)
-        self._rng = check_random_state(self.random_state)
-        self._seed = draw_seed(self._rng)
+        self._init_random_state()
         plan, strategy = self._plan(X, y, task)
         self.target_type_ = task
         self.sampling_strategy_ = strategy

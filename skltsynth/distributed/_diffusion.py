@@ -1,7 +1,7 @@
 """Diffusion resamplers on Dask: train once on a bounded sample, generate everywhere.
 
 The one place that knows the diffusion resamplers' internals (which fitted
-attribute holds the engine, what the engine is conditioned on), so that the
+attribute holds the engine -- ``engine_`` -- and what it is conditioned on), so that the
 ongoing refactor of those classes touches one module here.
 
 * Training: a uniform sample of at most ``rows_per_group`` rows per class or
@@ -30,8 +30,6 @@ __all__ = ["check_diffusion", "diffusion_synthetic_parts", "is_diffusion"]
 
 #: Stream purpose of the distributed diffusion draws.
 _DRAW_STREAM = 102
-#: Fitted attributes holding the trained engine, by resampler.
-_ENGINE_ATTRIBUTES = ("engine_", "diffusion_")
 
 
 def is_diffusion(resampler):
@@ -63,13 +61,6 @@ def check_diffusion(resampler, task):
             UserWarning, stacklevel=3)
 
 
-def _engine(fitted):
-    for name in _ENGINE_ATTRIBUTES:
-        if hasattr(fitted, name):
-            return getattr(fitted, name)
-    raise RuntimeError(f"{type(fitted).__name__} kept no trained engine; this is a bug.")
-
-
 def _train(resampler, sample, plan, classes):
     """Fit the resampler on the gathered sample; returns its trained engine (on CPU)."""
     groups = sorted(sample)
@@ -86,7 +77,7 @@ def _train(resampler, sample, plan, classes):
         params.update(n_bins=plan.bin_edges, bin_width=None)
     fitted = clone(resampler).set_params(**params)
     fitted.fit_resample(X, y)
-    return _engine(fitted).to_cpu_state()
+    return fitted.engine_.to_cpu_state()  # BaseDiffusionResampler's one fitted engine
 
 
 def _draw(engine, plan, seed, g, b, k, dtype):

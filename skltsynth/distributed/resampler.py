@@ -10,7 +10,6 @@ import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils._param_validation import HasMethods, Interval
 
-from .._random import check_random_state, draw_seed
 from .._torch_utils import resolve_device
 from ._diffusion import check_diffusion, diffusion_synthetic_parts, is_diffusion
 from ._inputs import as_dask_input
@@ -138,8 +137,7 @@ class DaskResampler(BaseEstimator):
         r._validate_params()
         data, want = as_dask_input(r, X, y)
         task, layout, strategy, _ = distributed_plan(r, data.y)
-        r._rng = check_random_state(r.random_state)  # as BaseEmbeddingResampler._setup_fit
-        r._seed = draw_seed(r._rng)
+        r._init_random_state()
         r.device_ = resolve_device(r.device)  # the driver's; each worker resolves its own
         plan = layout.plan
         r.target_type_, r.sampling_strategy_, r.bin_edges_ = task, strategy, plan.bin_edges

@@ -179,8 +179,7 @@ class EpistemicHeadClassifier(ClassifierMixin, BaseEpistemicHead):
         proba : ndarray of shape (n_samples, n_classes)
             Columns follow ``classes_``; rows sum to 1.
         """
-        proba = self._apply(X, lambda x: self.module_.base_logits(x).softmax(dim=-1))
-        return proba.astype(np.float64) / proba.sum(axis=1, keepdims=True, dtype=np.float64)
+        return self._proba(X, lambda x: self.module_.base_logits(x).softmax(dim=-1))
 
     def heads_predict_proba(self, X):
         """Mean of the epistemic heads' class probabilities (a diagnostic).
@@ -193,7 +192,11 @@ class EpistemicHeadClassifier(ClassifierMixin, BaseEpistemicHead):
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
-        proba = self._apply(X, lambda x: self.module_.class_log_proba(x).exp())
+        return self._proba(X, lambda x: self.module_.class_log_proba(x).exp())
+
+    def _proba(self, X, fn):
+        """``fn``'s probabilities in float64, renormalised to sum to 1 per row."""
+        proba = self._apply(X, fn)
         return proba.astype(np.float64) / proba.sum(axis=1, keepdims=True, dtype=np.float64)
 
     def predict_log_proba(self, X):
