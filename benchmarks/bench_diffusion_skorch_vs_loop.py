@@ -20,9 +20,9 @@ from skorch.callbacks import Callback, GradientNormClipping, LRScheduler
 from torch.optim.swa_utils import AveragedModel
 from torch.utils.data import TensorDataset, WeightedRandomSampler
 
-from skltsynth.diffusion import DiffusionConfig, NoiseScheduler, ResidualMLPDenoiser
-from skltsynth.diffusion.denoiser import init_parameters_
-from skltsynth.diffusion.training import ema_multi_avg_fn, train_denoiser
+from skltsynth.engines.diffusion import DiffusionConfig, NoiseScheduler, ResidualMLPDenoiser
+from skltsynth.engines.diffusion.denoiser import init_parameters_
+from skltsynth.engines.diffusion.training import ema_multi_avg_fn, train_denoiser
 
 
 class _EMA(Callback):

@@ -23,7 +23,7 @@ import time
 
 import torch
 
-from skltsynth.diffusion import DiffusionConfig, FeatureDiffusion
+from skltsynth.engines.diffusion import DiffusionConfig, FeatureDiffusion
 
 
 def make_data(n, d, generator):

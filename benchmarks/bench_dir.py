@@ -38,10 +38,10 @@ from sklearn.neighbors import KNeighborsRegressor
 from sklearn.neural_network import MLPRegressor
 
 from skltsynth import LatentDiffusionResampler
-from skltsynth._smoter import SMOTER
+from skltsynth.resamplers._smoter import SMOTER
 from skltsynth.datasets import load_fair_dir, load_randhie_dir, load_stsb_dir
-from skltsynth.metrics import regression_shot_report
-from skltsynth.targets import lds_weights
+from skltsynth.tooling.metrics import regression_shot_report
+from skltsynth.policy.targets import lds_weights
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "benchmark" / "dir"
 SMALL_ENGINE = dict(train_steps=300, hidden_dim=128, n_layers=2)

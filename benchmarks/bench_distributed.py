@@ -35,7 +35,7 @@ OUT = HERE.parent / "docs" / "benchmark" / "distributed"
 
 def chunk_counts(rows, chunk, n_classes):
     """Rows of every class in one chunk: Zipf(1) shares, the same in every chunk."""
-    from skltsynth.targets import largest_remainder
+    from skltsynth.policy.targets import largest_remainder
 
     return largest_remainder(1.0 / np.arange(1, n_classes + 1), chunk)
 

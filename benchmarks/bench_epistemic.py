@@ -2,7 +2,7 @@
 
 CLINC150 long-tailed protocol (``/work/shared/datasets/README.md``: L2-normalised
 MiniLM embeddings, n_max=100, IR=20, balanced test).  For each seed, fit an
-:class:`~skltsynth.epistemic.EpistemicHeadClassifier` on the long-tailed
+:class:`~skltsynth.heads.epistemic.EpistemicHeadClassifier` on the long-tailed
 training set and report, on the balanced test set, the ROC-AUC of each signal
 (epistemic, entropy, energy) for
 
@@ -31,7 +31,7 @@ from sklearn.metrics import roc_auc_score
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from skltsynth.epistemic import CLASSIFICATION_SIGNALS, EpistemicHeadClassifier  # noqa: E402
+from skltsynth.heads.epistemic import CLASSIFICATION_SIGNALS, EpistemicHeadClassifier  # noqa: E402
 
 DATA_CANDIDATES = [ROOT / "shared" / "datasets", ROOT.parent / "shared" / "datasets"]
 

@@ -4,14 +4,14 @@ CLINC150 long-tailed protocol (n_max=100, IR=20, L2-normalised MiniLM
 embeddings; see ``/work/shared/datasets/README.md``), head
 the default head (:func:`skltsynth._defaults.default_head`).  Per seed, compares no
 resampling, SMOTE(k=4) and each diffusion resampler without and with
-Longtail Guidance from an :class:`~skltsynth.epistemic.EpistemicHeadClassifier`
+Longtail Guidance from an :class:`~skltsynth.heads.epistemic.EpistemicHeadClassifier`
 fitted on the long-tailed training set.  Reports accuracy overall / few-shot
 and wall time.
 
 The guidance scale is either given (``--scale``) or chosen once per resampler
-on seed 0 with :func:`~skltsynth.guidance.select_guidance_scale` (the
+on seed 0 with :func:`~skltsynth.policy.guidance.select_guidance_scale` (the
 in-distribution rule, ``--target-ratio``) over ``--scales``, using
-:func:`~skltsynth.guidance.refit_sampler` on a held-out half of the training
+:func:`~skltsynth.policy.guidance.refit_sampler` on a held-out half of the training
 data (this retrains the diffusion model once per candidate scale)::
 
     python benchmarks/bench_guidance.py --seeds 0 1 2 --signal epistemic
@@ -35,8 +35,8 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_epistemic import load_long_tailed  # noqa: E402
 from skltsynth._defaults import default_head, default_head_text  # noqa: E402
-from skltsynth.epistemic import EpistemicHeadClassifier  # noqa: E402
-from skltsynth.guidance import LongtailGuidance, refit_sampler, select_guidance_scale  # noqa: E402
+from skltsynth.heads.epistemic import EpistemicHeadClassifier  # noqa: E402
+from skltsynth.policy.guidance import LongtailGuidance, refit_sampler, select_guidance_scale  # noqa: E402
 from skltsynth.resamplers import LatentDiffusionResampler, MemoryDDPMResampler  # noqa: E402
 
 

@@ -102,7 +102,7 @@ def long_tailed_data(n_classes=1000, n_max=None, n_rows=200_000, d=768, seed=0, 
 
 def _measure(fn):
     try:
-        from skltsynth._profiling import measure_call
+        from skltsynth.tooling._profiling import measure_call
     except ImportError:  # fall back to a plain RSS high-water mark
         measure_call = None
     if measure_call is not None:
@@ -157,7 +157,7 @@ def memory_bank_check(d=64, n_classes=20, batch=5000, n_batches=(10, 100), memor
 
     Returns rows held per class and the RSS growth for each stream length.
     """
-    from skltsynth._profiling import measure_call
+    from skltsynth.tooling._profiling import measure_call
     from skltsynth.resamplers.memory_ddpm import MemoryDDPMResampler
 
     rng = np.random.default_rng(0)
@@ -200,7 +200,7 @@ def write_report(rows, bank, command):
         "~200,000 rows); balanced output = 1,000,000 x 768 float32 = 2.86 GiB.",
         f"Bound: peak memory above the start <= {BOUND} x output array size.",
         "Peak = RSS high-water mark above the start of `fit_resample` "
-        "(`skltsynth._profiling.measure_call`, tracemalloc off).",
+        "(`skltsynth.tooling._profiling.measure_call`, tracemalloc off).",
         "",
         "| method | knobs | fraction of classes | rows in | rows out | seconds | "
         "seconds extrapolated to full size | peak | output | peak / output | within bound |",

@@ -32,11 +32,11 @@ import numpy as np
 import torch
 from sklearn.linear_model import Ridge
 
-from skltsynth._profiling import measure
+from skltsynth.tooling._profiling import measure
 from skltsynth.datasets import load_stsb_dir
-from skltsynth.metrics import regression_shot_report
+from skltsynth.tooling.metrics import regression_shot_report
 from skltsynth.resamplers.latent_diffusion import LatentDiffusionResampler
-from skltsynth.targets import lds_weights
+from skltsynth.policy.targets import lds_weights
 
 OUT = Path(__file__).parent / "results" / "latent_diffusion_stsb.md"
 
@@ -81,7 +81,7 @@ def run_seed(seed, data, verbose=False, engine_kwargs=None):
     rows["LDS sqrt-inv weights"] = {**_ridge_report(X, y, data.X_test, data.y_test, y, edges, w),
                                     "seconds": 0.0, "peak_mb": 0.0, "n_new": 0}
     try:
-        from skltsynth._smoter import SMOTER
+        from skltsynth.resamplers._smoter import SMOTER
     except ImportError:  # the baseline module is optional here
         SMOTER = None
     if SMOTER is not None:

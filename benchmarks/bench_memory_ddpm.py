@@ -39,9 +39,9 @@ from imblearn.over_sampling import SMOTE
 
 from skltsynth import MemoryDDPMResampler
 from skltsynth._defaults import default_head, default_head_text
-from skltsynth._profiling import measure_call
+from skltsynth.tooling._profiling import measure_call
 from skltsynth.datasets import load_clinc150_lt
-from skltsynth.metrics import shot_group_report
+from skltsynth.tooling.metrics import shot_group_report
 
 
 def _head():

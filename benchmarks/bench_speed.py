@@ -1,7 +1,7 @@
 """Speed against the hardware's bounds: the vMF sampler and the diffusion engine (not a test).
 
 ``--part vmf``
-    :func:`skltsynth.vmf.sample_vmf` on ``n`` rows (default 200,000) with
+    :func:`skltsynth.engines.vmf.sample_vmf` on ``n`` rows (default 200,000) with
     concentrations log-uniform in [50, 2000], at d = 384, 768 and 1024,
     against its lower bound: ``torch.randn`` of the same (n, d) shape, dtype
     and device (one Gaussian direction per row is the irreducible work).  Each
@@ -16,7 +16,7 @@
     20,000 x 13 regression.
 ``--part quality``
     The previous fixed engine defaults against the sized ones
-    (:func:`skltsynth.diffusion.engine_size`) through LatentDiffusionResampler,
+    (:func:`skltsynth.engines.diffusion.engine_size`) through LatentDiffusionResampler,
     same seed: LR and kNN few-shot accuracy on the CLINC150-LT validation
     split, Ridge and HGB few-shot MSE on the STS-B-DIR dev split (never test).
 
@@ -80,7 +80,7 @@ def _machine(threads, device):
 # ----------------------------------------------------------------- vMF part
 def bench_vmf(n, dims, repeats, device):
     """Rows/s of ``sample_vmf`` and of ``torch.randn`` of the same shape, per dimension."""
-    from skltsynth.vmf import mean_resultant_length, sample_vmf
+    from skltsynth.engines.vmf import mean_resultant_length, sample_vmf
 
     rows = []
     for d in dims:
@@ -206,8 +206,8 @@ def _one_diffusion_run(X, y, params, device, seed=0):
 def bench_diffusion(device, old_defaults):
     from imblearn.over_sampling import SMOTE
 
-    from skltsynth._smoter import SMOTER
-    from skltsynth.diffusion import engine_size
+    from skltsynth.engines._smoter import SMOTER
+    from skltsynth.engines.diffusion import engine_size
 
     problems = {"classes 5k x 384": long_tailed_classes(),
                 "regression 20k x 13": long_tailed_regression()}
@@ -274,7 +274,7 @@ def bench_quality(seed):
     from sklearn.neighbors import KNeighborsClassifier
 
     from skltsynth.datasets import load_clinc150_lt, load_stsb_dir
-    from skltsynth.diffusion import engine_size
+    from skltsynth.engines.diffusion import engine_size
     from skltsynth.resamplers.latent_diffusion import LatentDiffusionResampler
 
     clinc = load_clinc150_lt(random_state=seed)

@@ -42,7 +42,7 @@ from imblearn.over_sampling import SMOTE, RandomOverSampler  # noqa: E402
 from skltsynth._defaults import default_head, default_head_text  # noqa: E402
 
 from skltsynth.datasets import load_clinc150_lt  # noqa: E402
-from skltsynth.metrics import shot_group_report  # noqa: E402
+from skltsynth.tooling.metrics import shot_group_report  # noqa: E402
 from skltsynth.resamplers.vmf_kde import VMFKDEResampler  # noqa: E402
 
 GROUPS = ("many", "medium", "few")

@@ -52,13 +52,13 @@ suppress_warnings = ["config.cache"]
 PUBLIC_MODULES = [
     ("skltsynth", "Resamplers and estimators"),
     ("skltsynth.resamplers", "Resamplers"),
-    ("skltsynth.targets", "Targets: classes and DIR bins"),
+    ("skltsynth.policy.targets", "Targets: classes and DIR bins"),
     ("skltsynth.datasets", "Datasets"),
-    ("skltsynth.metrics", "Metrics"),
+    ("skltsynth.tooling.metrics", "Metrics"),
     ("skltsynth.benchmark", "Benchmark"),
-    ("skltsynth.vmf", "von Mises-Fisher engine"),
-    ("skltsynth.epistemic", "Epistemic head"),
-    ("skltsynth.guidance", "Longtail guidance"),
+    ("skltsynth.engines.vmf", "von Mises-Fisher engine"),
+    ("skltsynth.heads.epistemic", "Epistemic head"),
+    ("skltsynth.policy.guidance", "Longtail guidance"),
     ("skltsynth.distributed", "Distributed (Dask)"),
 ]
 

@@ -27,7 +27,7 @@ from sklearn.linear_model import RidgeClassifier
 
 from skltsynth import MemoryDDPMResampler, ResampledEstimator
 from skltsynth.datasets import load_demo
-from skltsynth.metrics import shot_group_report
+from skltsynth.tooling.metrics import shot_group_report
 
 FAST = bool(os.environ.get("SKLTSYNTH_FAST"))
 n_classes = 25 if FAST else 50

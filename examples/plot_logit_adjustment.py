@@ -30,7 +30,7 @@ from sklearn.neighbors import KNeighborsClassifier
 
 from skltsynth import LogitAdjustedClassifier
 from skltsynth.datasets import load_demo
-from skltsynth.metrics import shot_group_report
+from skltsynth.tooling.metrics import shot_group_report
 
 FAST = bool(os.environ.get("SKLTSYNTH_FAST"))
 n_classes = 25 if FAST else 50

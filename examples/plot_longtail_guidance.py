@@ -2,7 +2,7 @@
 Longtail Guidance with an Epistemic Head
 ========================================
 
-:class:`~skltsynth.guidance.LongtailGuidance` steers a diffusion sampler
+:class:`~skltsynth.policy.guidance.LongtailGuidance` steers a diffusion sampler
 towards rows a classifier finds *rare*.  The signal comes from an
 :class:`~skltsynth.EpistemicHeadClassifier`: copies of a trained linear head,
 trained further with a winner-take-all loss, agree where data are plentiful
@@ -15,7 +15,7 @@ class on the synthetic rows and (2) the accuracy of a classifier trained on
 them.  Guided rows should have a *higher* signal and a *lower* -- but not
 vanishing -- probability of their class.  Training budgets are tiny so the
 example runs in seconds; the guidance scale must be tuned on held-out data in
-real use (see :func:`skltsynth.guidance.select_guidance_scale`).
+real use (see :func:`skltsynth.policy.guidance.select_guidance_scale`).
 """
 
 # %%
@@ -26,10 +26,10 @@ import numpy as np
 from sklearn.linear_model import RidgeClassifier
 
 from skltsynth import MemoryDDPMResampler
-from skltsynth.epistemic import EpistemicHeadClassifier
+from skltsynth.heads.epistemic import EpistemicHeadClassifier
 from skltsynth.datasets import load_demo
-from skltsynth.guidance import LongtailGuidance
-from skltsynth.metrics import shot_group_report
+from skltsynth.policy.guidance import LongtailGuidance
+from skltsynth.tooling.metrics import shot_group_report
 
 FAST = bool(os.environ.get("SKLTSYNTH_FAST"))
 n_classes = 20 if FAST else 50

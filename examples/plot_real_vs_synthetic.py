@@ -10,7 +10,7 @@ new rows for the tail classes; each synthetic row gets a confidence weight
 This example fits it on the small long-tailed demo set shipped with
 skltsynth, projects real and synthetic rows of a few tail classes to 2-D
 with PCA, and draws them (marker size = confidence weight).  It then prints
-the per-shot-group quality report of :func:`skltsynth.evaluation.evaluate_synthetic`.
+the per-shot-group quality report of :func:`skltsynth.tooling.evaluation.evaluate_synthetic`.
 """
 
 # %%
@@ -23,7 +23,7 @@ from sklearn.decomposition import PCA
 
 from skltsynth import MemoryDDPMResampler
 from skltsynth.datasets import load_demo
-from skltsynth.evaluation import evaluate_synthetic
+from skltsynth.tooling.evaluation import evaluate_synthetic
 
 data = load_demo()
 X, y = data.X_train, data.y_train

@@ -8,7 +8,7 @@ without any other change.  Here both over-sample the rare classes of the
 shipped long-tailed demo set (sentence embeddings of intents) before a
 linear classifier, and we compare accuracy per *shot group*: classes with
 many, medium or few training rows (the thresholds of
-:func:`skltsynth.metrics.shot_group_report`, printed below).
+:func:`skltsynth.tooling.metrics.shot_group_report`, printed below).
 """
 
 # %%
@@ -28,7 +28,7 @@ from sklearn.linear_model import RidgeClassifier
 from skltsynth._defaults import CLASS_SHOTS
 from skltsynth.resamplers import VMFKDEResampler
 from skltsynth.datasets import load_demo
-from skltsynth.metrics import shot_group_report
+from skltsynth.tooling.metrics import shot_group_report
 
 FAST = bool(os.environ.get("SKLTSYNTH_FAST"))
 n_classes = 25 if FAST else 50

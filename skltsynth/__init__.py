@@ -11,18 +11,22 @@ scikit-learn; ``from skltsynth import VMFKDEResampler`` works as usual.
 
 __version__ = "0.1.0"
 
+from . import _aliases
+
+_aliases.install()  # old module paths (skltsynth.targets, ...) keep working
+
 #: Public name -> module that defines it (imported on first access).
 _LAZY = {
-    "EpistemicHeadClassifier": ".epistemic",
-    "EpistemicHeadRegressor": ".epistemic",
+    "EpistemicHeadClassifier": ".heads.epistemic",
+    "EpistemicHeadRegressor": ".heads.epistemic",
     "LatentDiffusionResampler": ".resamplers.latent_diffusion",
-    "LogitAdjustedClassifier": ".logit_adjustment",
-    "LongtailGuidance": ".guidance",
+    "LogitAdjustedClassifier": ".heads.logit_adjustment",
+    "LongtailGuidance": ".policy.guidance",
     "MemoryDDPMResampler": ".resamplers.memory_ddpm",
-    "ResampledEstimator": ".meta",
+    "ResampledEstimator": ".heads.meta",
     "VMFKDEResampler": ".resamplers.vmf_kde",
-    "mine_longtail": ".mining",
-    "select_guidance_scale": ".guidance",
+    "mine_longtail": ".heads.mining",
+    "select_guidance_scale": ".policy.guidance",
 }
 
 __all__ = sorted([*_LAZY, "__version__"])

@@ -15,7 +15,7 @@ Three commands:
     table and plots into ``DIR``.
 
 Embedding file formats (``.npz``, ``.npy``, parquet): see
-:mod:`skltsynth.embedding_files`.
+:mod:`skltsynth.tooling.embedding_files`.
 
 Rows of the output: every input row, unchanged and in order, then the
 synthetic rows.
@@ -31,7 +31,7 @@ import time
 
 import numpy as np
 
-from .embedding_files import (
+from .tooling.embedding_files import (
     SUFFIXES,
     EmbeddingFileError,
     format_of,

@@ -33,7 +33,7 @@ ESTIMATORS = _factories()
 
 def expected_failed_checks(estimator):
     """Checks expected to fail for ``estimator``, with the reason."""
-    from skltsynth.base import BaseEmbeddingResampler
+    from skltsynth.resamplers.base import BaseEmbeddingResampler
 
     if isinstance(estimator, BaseEmbeddingResampler):
         return dict(DIR_EXPECTED)

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from skltsynth.base import BaseEmbeddingResampler, SyntheticRows
-from skltsynth.targets import draw_seed_rows
+from skltsynth.resamplers.base import BaseEmbeddingResampler, SyntheticRows
+from skltsynth.policy.targets import draw_seed_rows
 
 
 class JitterResampler(BaseEmbeddingResampler):

@@ -11,7 +11,7 @@ from sklearn.linear_model import LogisticRegression
 from skltsynth import LogitAdjustedClassifier
 from skltsynth import benchmark as bench
 from skltsynth._defaults import DIFFUSION_FAST_PARAMS
-from skltsynth._smoter import SMOTER, RandomBinOverSampler
+from skltsynth.resamplers._smoter import SMOTER, RandomBinOverSampler
 from skltsynth.benchmark.baselines import _SMOGNSampler, _SmoteVariantsSampler
 from skltsynth.benchmark.guided import skltsynth_variant
 from skltsynth.benchmark.heads import is_deterministic

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from skltsynth.class_geometry import class_separation, gaussian_kl
+from skltsynth.tooling.class_geometry import class_separation, gaussian_kl
 
 
 def test_gaussian_kl_orders_closer_and_farther_samples():

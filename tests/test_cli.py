@@ -249,7 +249,7 @@ def test_import_skltsynth_is_lazy_and_complete():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert proc.stdout.split("\n")[:3] == ["False False", "True",
-                                           "VMFKDEResampler skltsynth.meta"]
+                                           "VMFKDEResampler skltsynth.heads.meta"]
     import skltsynth
 
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from skltsynth.confidence import class_cost_weights, confidence_scores, synthetic_weights
+from skltsynth.policy.confidence import class_cost_weights, confidence_scores, synthetic_weights
 
 
 def test_class_cost_weights_max_one_and_order():

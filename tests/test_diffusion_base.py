@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from skltsynth import LatentDiffusionResampler, MemoryDDPMResampler
-from skltsynth.diffusion.sizing import engine_size
+from skltsynth.engines.diffusion.sizing import engine_size
 from skltsynth.resamplers import BaseDiffusionResampler
 
 CLASSES = (LatentDiffusionResampler, MemoryDDPMResampler)

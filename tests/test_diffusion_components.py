@@ -14,7 +14,7 @@ def _single_thread():
     torch.set_num_threads(n_threads)
 
 
-from skltsynth.diffusion import (
+from skltsynth.engines.diffusion import (
     DiffusionConfig,
     NoiseScheduler,
     ProjectionHead,
@@ -24,7 +24,7 @@ from skltsynth.diffusion import (
     time_weight,
     train_denoiser,
 )
-from skltsynth.diffusion.denoiser import init_parameters_
+from skltsynth.engines.diffusion.denoiser import init_parameters_
 
 
 def test_standardiser_roundtrip_and_floor():
@@ -164,7 +164,7 @@ def test_validation_rows_are_held_out_of_training_and_drawn_from_frequent_rows()
     weight = 1.0 / torch.bincount(cond)[cond].double()
     cfg = DiffusionConfig(train_steps=40, batch_size=64, hidden_dim=16, n_layers=1,
                           warmup_steps=5, validation_interval=20, n_iter_no_change=100)
-    from skltsynth.diffusion.training import _hold_out
+    from skltsynth.engines.diffusion.training import _hold_out
 
     idx = _hold_out(weight, cfg, torch.Generator().manual_seed(1))
     assert idx.numel() == 40 and idx.unique().numel() == 40

@@ -15,8 +15,8 @@ def _single_thread():
     torch.set_num_threads(n_threads)
 
 
-from skltsynth.diffusion import DiffusionConfig, FeatureDiffusion
-from skltsynth.guidance import LongtailGuidance
+from skltsynth.engines.diffusion import DiffusionConfig, FeatureDiffusion
+from skltsynth.policy.guidance import LongtailGuidance
 
 SMALL = dict(hidden_dim=64, n_layers=2, train_steps=400, batch_size=128, warmup_steps=20,
              early_stopping=False, sampling_steps=20)

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from skltsynth.diffusion.schedules import (
+from skltsynth.engines.diffusion.schedules import (
     NoiseScheduler,
     cosine_alphas_cumprod,
     linear_betas,

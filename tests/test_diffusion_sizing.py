@@ -2,7 +2,7 @@
 
 import pytest
 
-from skltsynth.diffusion import DiffusionConfig, engine_size
+from skltsynth.engines.diffusion import DiffusionConfig, engine_size
 
 
 def test_sizes_are_valid_config_fields():

@@ -16,7 +16,7 @@ import dask  # noqa: E402
 from skltsynth import MemoryDDPMResampler, VMFKDEResampler  # noqa: E402
 from skltsynth.distributed import DaskResampler  # noqa: E402
 from skltsynth.distributed._partitions import merge_samples  # noqa: E402
-from skltsynth.targets import assign_bins  # noqa: E402
+from skltsynth.policy.targets import assign_bins  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import torch
 from sklearn.datasets import make_blobs
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skltsynth.epistemic import (
+from skltsynth.heads.epistemic import (
     EpistemicHeadClassifier,
     EpistemicHeadRegressor,
     EpistemicHeadModule,
@@ -227,7 +227,7 @@ def test_clinc150_epistemic_flags_few_shot():
 
 def test_head_init_noise_perturbs_copies_reproducibly():
     """Exact copies tie (one head trains); a perturbation makes the copies differ."""
-    from skltsynth.epistemic import EpistemicHeadModule
+    from skltsynth.heads.epistemic import EpistemicHeadModule
 
     module = EpistemicHeadModule(6, 3, n_heads=4, generator=torch.Generator().manual_seed(0))
     module.copy_base_to_heads()
@@ -295,7 +295,7 @@ def test_base_signals_and_energy_temperature(fitted, data):
 
 
 def test_regressor_variance_flags_rare_targets():
-    from skltsynth.epistemic import EpistemicHeadRegressor
+    from skltsynth.heads.epistemic import EpistemicHeadRegressor
 
     rng = np.random.default_rng(0)
     dense = rng.normal(0.0, 1.0, (400, 3))

@@ -5,9 +5,9 @@ import pytest
 import torch
 from sklearn.datasets import make_blobs
 
-from skltsynth.diffusion import FeatureDiffusion
-from skltsynth.epistemic import EpistemicHeadClassifier
-from skltsynth.guidance import LongtailGuidance, refit_sampler, select_guidance_scale
+from skltsynth.engines.diffusion import FeatureDiffusion
+from skltsynth.heads.epistemic import EpistemicHeadClassifier
+from skltsynth.policy.guidance import LongtailGuidance, refit_sampler, select_guidance_scale
 
 
 @pytest.fixture(autouse=True, scope="module")

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from skltsynth import LatentDiffusionResampler, LongtailGuidance, MemoryDDPMResampler
-from skltsynth.epistemic import EpistemicHeadClassifier
-from skltsynth.guidance import as_guidance
+from skltsynth.heads.epistemic import EpistemicHeadClassifier
+from skltsynth.policy.guidance import as_guidance
 
 TINY = dict(train_steps=60, sampling_steps=5, hidden_dim=32, n_layers=1, batch_size=32)
 

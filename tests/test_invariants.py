@@ -23,8 +23,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.base import clone
 
-from skltsynth.base import BaseEmbeddingResampler
-from skltsynth.targets import assign_bins
+from skltsynth.resamplers.base import BaseEmbeddingResampler
+from skltsynth.policy.targets import assign_bins
 
 from ._estimators import ESTIMATORS
 

@@ -96,7 +96,7 @@ def test_priority_lambda_shifts_rows_to_high_error_bins():
     common = dict(synthetic_ratio=0.5, bin_cap=10.0, gate_quantile=None, random_state=0, **TINY)
     count_based = LatentDiffusionResampler(priority_lambda=0.0, **common)
     count_based.fit(X, y)
-    from skltsynth.targets import capped_allocation, neighbourhood_counts, priority_shares
+    from skltsynth.policy.targets import capped_allocation, neighbourhood_counts, priority_shares
 
     counts = np.bincount(count_based._plan(X, y, "regression")[0].groups,
                          minlength=len(count_based.bin_edges_) - 1)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from skltsynth.memory import ClassMemoryBank
+from skltsynth.engines.memory import ClassMemoryBank
 
 
 def _stream(bank, n_batches, batch, d=3, seed=0, n_keys=2):

@@ -167,7 +167,7 @@ def test_ridge_in_resampled_estimator_regression():
 
 
 def test_evaluate_synthetic_report():
-    from skltsynth.evaluation import evaluate_synthetic
+    from skltsynth.tooling.evaluation import evaluate_synthetic
 
     X, y = _data()
     res = MemoryDDPMResampler(random_state=0, **TINY)

@@ -12,8 +12,8 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skltsynth.base import BaseEmbeddingResampler, SyntheticRows
-from skltsynth.meta import ResampledEstimator
+from skltsynth.resamplers.base import BaseEmbeddingResampler, SyntheticRows
+from skltsynth.heads.meta import ResampledEstimator
 
 from ._toy import JitterResampler
 

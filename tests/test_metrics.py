@@ -1,10 +1,10 @@
-"""Tests of skltsynth.metrics."""
+"""Tests of skltsynth.tooling.metrics."""
 
 import numpy as np
 import pytest
 from sklearn.metrics import f1_score
 
-from skltsynth.metrics import (
+from skltsynth.tooling.metrics import (
     classification_shot_groups,
     coverage,
     density,

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from skltsynth import LatentDiffusionResampler, MemoryDDPMResampler, mine_longtail
-from skltsynth.epistemic import EpistemicHeadClassifier
+from skltsynth.heads.epistemic import EpistemicHeadClassifier
 
 TINY = dict(train_steps=40, sampling_steps=5, hidden_dim=32, n_layers=1, batch_size=32)
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from skltsynth.priority import bin_errors
-from skltsynth.targets import priority_allocation
+from skltsynth.policy.priority import bin_errors
+from skltsynth.policy.targets import priority_allocation
 
 
 def _data(seed=0):

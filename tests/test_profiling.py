@@ -1,4 +1,4 @@
-"""Tests of skltsynth._profiling (memory bands only, no timing assertions)."""
+"""Tests of skltsynth.tooling._profiling (memory bands only, no timing assertions)."""
 
 import tracemalloc
 
@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from skltsynth import _profiling
-from skltsynth._profiling import measure, measure_call
+from skltsynth.tooling._profiling import measure, measure_call
 
 MB = 2**20
 

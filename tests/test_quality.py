@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from skltsynth.quality import MahalanobisGate
+from skltsynth.policy.quality import MahalanobisGate
 
 
 def _data(n_per, d, n_groups, seed=0):
@@ -71,7 +71,7 @@ def test_bad_parameters(kwargs):
 def test_gram_shrinkage_matches_sklearn(n, d):
     from sklearn.covariance import ledoit_wolf_shrinkage
 
-    from skltsynth.quality import _lw_shrinkage
+    from skltsynth.policy.quality import _lw_shrinkage
 
     rng = np.random.default_rng(n)
     X = rng.standard_normal((n, d)) @ rng.standard_normal((d, d))

@@ -31,8 +31,8 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils._param_validation import Interval, StrOptions, make_constraint
 
-from skltsynth.base import BaseEmbeddingResampler
-from skltsynth.targets import assign_bins
+from skltsynth.resamplers.base import BaseEmbeddingResampler
+from skltsynth.policy.targets import assign_bins
 
 from ._estimators import ESTIMATORS
 from ._toy import JitterResampler

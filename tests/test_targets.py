@@ -135,7 +135,7 @@ def test_plan_classification_keys():
 
 
 def test_capped_allocation_respects_caps_and_redistributes():
-    from skltsynth.targets import capped_allocation
+    from skltsynth.policy.targets import capped_allocation
 
     out = capped_allocation([0.0, 1.0, 1.0, 8.0], [5, 10, 10, 3], 12)
     assert out.tolist()[0] == 0 and out[3] == 3 and out.sum() == 12
@@ -145,7 +145,7 @@ def test_capped_allocation_respects_caps_and_redistributes():
 
 
 def test_neighbourhood_counts_and_priority_shares():
-    from skltsynth.targets import neighbourhood_counts, priority_allocation, priority_shares
+    from skltsynth.policy.targets import neighbourhood_counts, priority_allocation, priority_shares
 
     assert neighbourhood_counts([1, 0, 0, 4], radius=0).tolist() == [1, 0, 0, 4]
     assert neighbourhood_counts([1, 0, 0, 4], radius=2).tolist() == [1, 5, 5, 4]

@@ -1,11 +1,11 @@
-"""Tests of the von Mises-Fisher engine (skltsynth.vmf)."""
+"""Tests of the von Mises-Fisher engine (skltsynth.engines.vmf)."""
 
 import numpy as np
 import pytest
 import torch
 from scipy import stats
 
-from skltsynth.vmf import (
+from skltsynth.engines.vmf import (
     kappa_from_cosine,
     mean_resultant_length,
     nearest_neighbor_cosine,

@@ -9,7 +9,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 
 from skltsynth.resamplers.vmf_kde import VMFKDEResampler, local_kappa
-from skltsynth.targets import assign_bins
+from skltsynth.policy.targets import assign_bins
 
 
 def _unit(X):
@@ -72,7 +72,7 @@ def test_moment_matching_places_rows_at_neighbour_distance():
 
 
 def test_n_neighbors_averages_the_k_nearest_cosines():
-    from skltsynth.vmf import kappa_from_cosine, nearest_neighbor_cosine
+    from skltsynth.engines.vmf import kappa_from_cosine, nearest_neighbor_cosine
 
     X, y = _clusters([40, 8, 3], d=32)
     one = VMFKDEResampler(kernel="vmf", random_state=0, n_neighbors=1, kappa_min=None)

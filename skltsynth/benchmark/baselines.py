@@ -42,7 +42,7 @@ def imblearn_factory(cls_name, **params):
 
 def ros_factory(task, random_state):
     if task == "regression":
-        from .._smoter import RandomBinOverSampler
+        from ..resamplers._smoter import RandomBinOverSampler
 
         return RandomBinOverSampler(random_state=random_state)
     from imblearn.over_sampling import RandomOverSampler
@@ -51,7 +51,7 @@ def ros_factory(task, random_state):
 
 
 def smoter_factory(task, random_state):
-    from .._smoter import SMOTER
+    from ..resamplers._smoter import SMOTER
 
     return SMOTER(random_state=random_state)
 

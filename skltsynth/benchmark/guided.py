@@ -16,7 +16,7 @@ __all__ = ["GUIDANCE_FAST_PARAMS", "GUIDANCE_SCALE", "GuidedResampler", "skltsyn
 #: (defaults ``max_epochs=50, head_max_epochs=20``).
 GUIDANCE_FAST_PARAMS = {"head_max_epochs_base": 15, "head_max_epochs_heads": 10}
 #: Guidance weight of the guided variants, fixed for every dataset: chosen once
-#: by the in-distribution rule (:func:`skltsynth.guidance.select_guidance_scale`,
+#: by the in-distribution rule (:func:`skltsynth.policy.guidance.select_guidance_scale`,
 #: target ratio 0.5, scales 1..1e5) on the demo set, seed 0, MemoryDDPM with the
 #: fast settings, 250 rows of the 25 rarest classes: P(class) of the epistemic
 #: head fell from 0.977 (unguided) to 0.83 at 100, 0.71 at 316 and 0.44 at 1000.
@@ -27,7 +27,7 @@ class GuidedResampler:
     """A diffusion resampler with Longtail Guidance from an Epistemic Head.
 
     ``fit_resample(X, y)`` first fits an
-    :class:`~skltsynth.epistemic.EpistemicHeadClassifier` on ``(X, y)`` (its
+    :class:`~skltsynth.heads.epistemic.EpistemicHeadClassifier` on ``(X, y)`` (its
     time counts as resampling time), then fits a fresh clone of the wrapped
     resampler configured with ``guidance=LongtailGuidance(head, signal,
     scale)`` (and ``guidance_scale`` when the resampler has that parameter);
@@ -69,8 +69,8 @@ class GuidedResampler:
         return self
 
     def fit_resample(self, X, y):
-        from ..epistemic import EpistemicHeadClassifier
-        from ..guidance import LongtailGuidance
+        from ..heads.epistemic import EpistemicHeadClassifier
+        from ..policy.guidance import LongtailGuidance
 
         inner = self.resampler.get_params(deep=False)
         head = EpistemicHeadClassifier(

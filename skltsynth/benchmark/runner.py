@@ -1,7 +1,7 @@
 """The comparison runner: every method x seed, resampled once, then every head fitted.
 
 :func:`run_comparison` resamples the training rows once per (method, seed),
-measuring the call with :func:`skltsynth._profiling.measure_call` (wall
+measuring the call with :func:`skltsynth.tooling._profiling.measure_call` (wall
 time, peak memory), then fits every head on the result and scores it per
 shot group (the steps are in :mod:`skltsynth.benchmark.steps`).
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._profiling import measure_call
+from ..tooling._profiling import measure_call
 from .data import infer_task, load_task
 from .heads import has_scores, head_names, is_deterministic, make_head, takes_weights
 from .registry import TASKS, MethodSkipped, available_methods, get_method, make_sampler
@@ -59,7 +59,7 @@ def _fit_head(method, head, seed, data, sampler, X_fit, y_fit, clip):
     """Fit one head on the resampled rows and score it: metrics, ``fit_seconds``, note."""
     from sklearn.base import clone
 
-    from ..logit_adjustment import LogitAdjustedClassifier
+    from ..heads.logit_adjustment import LogitAdjustedClassifier
 
     task, bins, y_train = data["task"], data.get("bins"), data["y_train"]
     out = {"note": ""}
@@ -142,7 +142,7 @@ def _prepare(X_train, y_train, X_test, y_test, task, bins, many, few):
     if task not in TASKS:
         raise ValueError(f"task must be 'auto', 'classification' or 'regression', got {task!r}.")
     if task == "regression":
-        from ..targets import _check_edges, bin_edges
+        from ..policy.targets import _check_edges, bin_edges
 
         bins = bin_edges(data["y_train"]) if bins is None else _check_edges(bins, data["y_train"])
     data.update(task=task, bins=bins, many=many, few=few)
@@ -211,7 +211,7 @@ def run_comparison(
         call is made once and its rows fed to every head.  A head's
         ``random_state`` (if any) is set to the seed.
     bins : int or array-like, default=None
-        DIR bins for regression (default: :func:`skltsynth.targets.bin_edges`
+        DIR bins for regression (default: :func:`skltsynth.policy.targets.bin_edges`
         of ``y_train``); used for the resamplers, LDS and shot groups.
     many, few : int, default=None
         Shot-group thresholds (default: :data:`skltsynth._defaults.CLASS_SHOTS`
@@ -226,7 +226,7 @@ def run_comparison(
         reference numbers are measured so).
     quality : bool, default=False
         Also score the synthetic rows against the real rows of their class
-        (or DIR bin) with :func:`skltsynth.metrics.synthetic_quality_report`
+        (or DIR bin) with :func:`skltsynth.tooling.metrics.synthetic_quality_report`
         and add the class/bin averages as ``q_mmd2``, ``q_precision``,
         ``q_recall``, ``q_coverage``, ``q_copy_fraction`` and
         ``q_nearest_real_ratio``.
@@ -238,8 +238,8 @@ def run_comparison(
         seed, status`` (``"ok"``, ``"skipped"``, ``"error"``), ``note``,
         ``n_train``, ``n_synthetic``, ``resample_seconds``, ``peak_bytes``,
         ``fit_seconds`` and the metrics of
-        :func:`skltsynth.metrics.shot_group_report` or
-        :func:`skltsynth.metrics.regression_shot_report`.
+        :func:`skltsynth.tooling.metrics.shot_group_report` or
+        :func:`skltsynth.tooling.metrics.regression_shot_report`.
 
     Examples
     --------

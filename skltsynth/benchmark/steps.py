@@ -4,10 +4,10 @@
   ``target_type`` (the task), ``n_bins`` (the DIR bin edges), ``device``
   and -- for classes -- caps ``k_neighbors`` / ``n_neighbors`` at the
   smallest class size minus one;
-* head weights follow :func:`skltsynth.meta.resampled_weights` (the
+* head weights follow :func:`skltsynth.heads.meta.resampled_weights` (the
   resampler's ``sample_weight_`` times the method's real-row weights);
-* scores per shot group (:func:`skltsynth.metrics.shot_group_report`,
-  :func:`~skltsynth.metrics.regression_shot_report`) and synthetic-row
+* scores per shot group (:func:`skltsynth.tooling.metrics.shot_group_report`,
+  :func:`~skltsynth.tooling.metrics.regression_shot_report`) and synthetic-row
   quality;
 * freed memory handed back and torch warmed up before measured calls.
 """
@@ -80,7 +80,7 @@ def _real_row_weights(method, y_train, bins):
 
         return compute_sample_weight("balanced", y_train)
     if method.weighting == "lds":
-        from ..targets import lds_weights
+        from ..policy.targets import lds_weights
 
         return lds_weights(y_train, bins)
     return None
@@ -91,14 +91,14 @@ def _head_weights(method, sampler, y_train, n_fit, bins):
     base = _real_row_weights(method, y_train, bins)
     if sampler is None:
         return base
-    from ..meta import resampled_weights  # here: the CLI's help must not import sklearn
+    from ..heads.meta import resampled_weights  # here: the CLI's help must not import sklearn
 
     weights = resampled_weights(sampler, len(y_train), n_fit, base)
     return None if np.allclose(weights, 1.0) else weights
 
 
 def _evaluate(task, y_test, pred, y_train, bins, many, few):
-    from ..metrics import regression_shot_report, shot_group_report
+    from ..tooling.metrics import regression_shot_report, shot_group_report
 
     many, few = shot_thresholds(task, many, few)
     if task == "classification":
@@ -111,7 +111,7 @@ _QUALITY_KEYS = ("mmd2", "precision", "recall", "coverage", "copy_fraction", "ne
 
 def _quality(task, X_train, y_train, X_fit, y_fit, bins, data):
     """Synthetic-row quality (averaged over classes / bins): keys ``q_*``."""
-    from ..metrics import synthetic_quality_report
+    from ..tooling.metrics import synthetic_quality_report
 
     n = len(y_train)
     X_fit, y_fit = np.asarray(X_fit), np.asarray(y_fit)
@@ -127,7 +127,7 @@ def _release_free_memory():
     """Collect garbage and hand freed heap pages back to the OS before a measurement.
 
     The peak memory of a call is its resident-set growth (see
-    :mod:`skltsynth._profiling`); pages that glibc keeps after an earlier
+    :mod:`skltsynth.tooling._profiling`); pages that glibc keeps after an earlier
     method freed them would be reused without growing the resident set, so
     every method after the first would look cheaper.  ``malloc_trim(0)``
     (glibc only; a no-op elsewhere) returns them first.
@@ -167,7 +167,7 @@ def _warm_up_torch(device):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            from ..epistemic import EpistemicHeadClassifier
+            from ..heads.epistemic import EpistemicHeadClassifier
             from ..resamplers import LatentDiffusionResampler, MemoryDDPMResampler
 
             dev = {} if device is None else {"device": device}

@@ -24,7 +24,7 @@ target range.  Concretely (:func:`make_dir_splits`):
 4. features are standardised with the training mean and standard deviation.
 
 Shot groups, as in STS-B-DIR: a bin with more than 100 training rows is
-"many", fewer than 20 "few" (:func:`skltsynth.metrics.regression_shot_report`).
+"many", fewer than 20 "few" (:func:`skltsynth.tooling.metrics.regression_shot_report`).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from .._random import check_random_state
-from ..targets import assign_bins, bin_edges
+from ..policy.targets import assign_bins, bin_edges
 
 __all__ = ["load_fair_dir", "load_randhie_dir", "make_dir_splits"]
 
@@ -50,7 +50,7 @@ def make_dir_splits(X, y, bin_width=0.25, per_bin=100, random_state=0):
     y : array-like of shape (n_samples,)
         Continuous target (already transformed).
     bin_width : float, default=0.25
-        DIR bin width (see :func:`skltsynth.targets.bin_edges`).
+        DIR bin width (see :func:`skltsynth.policy.targets.bin_edges`).
     per_bin : int, default=100
         Most rows per bin in each of validation and test.
     random_state : int, Generator or None, default=0

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.utils.validation import check_consistent_length, validate_data
 
-from ..base import _is_low_precision
+from ..resamplers.base import _is_low_precision
 
 __all__ = ["DaskInput", "as_dask_input", "check_X_block", "check_y_block"]
 

@@ -4,7 +4,7 @@ A chunk is split once into the rows of every group a request needs (one
 task per chunk); each piece travels on its own, so a group's worker receives
 only that group's rows, never a whole chunk.  For the diffusion resamplers a
 bounded uniform sample per group is drawn instead: a reservoir per chunk
-(:class:`skltsynth.memory.ClassMemoryBank`, Algorithm R), then reservoirs
+(:class:`skltsynth.engines.memory.ClassMemoryBank`, Algorithm R), then reservoirs
 merged pairwise in a tree (a merge of two uniform samples of disjoint
 streams is again uniform: the number taken from each side is
 hypergeometric).
@@ -18,7 +18,7 @@ import dask
 import numpy as np
 
 from .._random import derive_rng
-from ..memory import ClassMemoryBank
+from ..engines.memory import ClassMemoryBank
 from ._inputs import check_X_block, check_y_block
 from ._plan import group_index
 

@@ -1,4 +1,4 @@
-"""Resamplers built on :class:`skltsynth.base.BaseEmbeddingResampler`.
+"""Resamplers built on :class:`skltsynth.resamplers.base.BaseEmbeddingResampler`.
 
 :class:`BaseDiffusionResampler` is the shared base of the two diffusion
 resamplers (as imbalanced-learn's ``BaseSMOTE`` is for the SMOTE family).

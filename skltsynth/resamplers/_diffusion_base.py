@@ -9,7 +9,7 @@ diffusion resampler shares, and the steps they share --
 * SDEdit start rows (:meth:`_start_rows`);
 * the sampling call (:meth:`_sample`), with guidance resolved once
   (:meth:`_guidance`) under the one guidance contract of
-  :func:`skltsynth.guidance.as_guidance`.
+  :func:`skltsynth.policy.guidance.as_guidance`.
 
 :class:`~skltsynth.LatentDiffusionResampler` adds its priority plan and quality
 gate, :class:`~skltsynth.MemoryDDPMResampler` its memory bank, ``partial_fit``
@@ -25,11 +25,11 @@ import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..base import BaseEmbeddingResampler
-from ..diffusion import DiffusionConfig, FeatureDiffusion
-from ..diffusion.sizing import engine_size
-from ..guidance import as_guidance
-from ..targets import draw_seed_rows
+from .base import BaseEmbeddingResampler
+from ..engines.diffusion import DiffusionConfig, FeatureDiffusion
+from ..engines.diffusion.sizing import engine_size
+from ..policy.guidance import as_guidance
+from ..policy.targets import draw_seed_rows
 
 __all__ = ["DEFAULTS", "BaseDiffusionResampler", "DIFFUSION_PARAMETERS_DOC", "fill_diffusion_doc"]
 
@@ -39,7 +39,7 @@ DIFFUSION_PARAMETERS_DOC = """\
     train_steps : int or "auto", default="auto"
         Maximum optimisation steps of the denoiser; training stops earlier
         when the validation denoising loss stops improving.  ``"auto"``
-        sizes it to the data (:func:`skltsynth.diffusion.sizing.engine_size`:
+        sizes it to the data (:func:`skltsynth.engines.diffusion.sizing.engine_size`:
         about 40 passes over the rows, 400-4,000 steps).
     sampling_steps : int in [1, 1000], default=%(sampling_steps)d
         Denoising steps per generated row (at most the 1,000 training
@@ -99,7 +99,7 @@ DIFFUSION_PARAMETERS_DOC = """\
         engine settings are then those of the first fit).  Regenerating with
         a new guidance object without retraining the diffusion model is what
         the Longtail Guidance mining loop does
-        (:func:`skltsynth.mining.mine_longtail`).
+        (:func:`skltsynth.heads.mining.mine_longtail`).
 """
 
 
@@ -142,7 +142,7 @@ class BaseDiffusionResampler(BaseEmbeddingResampler):
 %(diffusion_parameters)s
     sampling_strategy, target_type, n_bins, bin_width, synthetic_target, \
 device, random_state, verbose
-        See :class:`~skltsynth.base.BaseEmbeddingResampler`.
+        See :class:`~skltsynth.resamplers.base.BaseEmbeddingResampler`.
     """
 
     _parameter_constraints: dict = {
@@ -161,7 +161,7 @@ device, random_state, verbose
         "strength": [Interval(numbers.Real, 0, 1, closed="right")],
         "cfg_scale": [Interval(numbers.Real, 0, None, closed="left")],
         "contrastive_weight": [Interval(numbers.Real, 0, None, closed="left")],
-        "guidance": "no_validation",  # checked by skltsynth.guidance.as_guidance
+        "guidance": "no_validation",  # checked by skltsynth.policy.guidance.as_guidance
         "guidance_scale": [Interval(numbers.Real, 0, None, closed="left"), None],
         "denoiser": [StrOptions({"mlp", "transformer"})],
         "loss_weighting": [StrOptions({"min_snr", "none"})],
@@ -194,7 +194,7 @@ device, random_state, verbose
                 for name in _SIZED}
 
     def _engine_config(self, cond_type, n_classes=None, *, sizes):
-        """The :class:`~skltsynth.diffusion.DiffusionConfig` of this resampler's settings."""
+        """The :class:`~skltsynth.engines.diffusion.DiffusionConfig` of this resampler's settings."""
         return DiffusionConfig(
             cond_type=cond_type,
             n_classes=None if n_classes is None else int(n_classes),
@@ -274,7 +274,7 @@ device, random_state, verbose
             Group (class or bin) of every row to generate.
         pools : dict of int to ndarray
             Row indices of ``X`` each group draws its start rows from
-            (:meth:`skltsynth.targets.ResamplingPlan.seed_pool`).
+            (:meth:`skltsynth.policy.targets.ResamplingPlan.seed_pool`).
 
         Returns
         -------

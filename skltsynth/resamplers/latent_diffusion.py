@@ -1,11 +1,11 @@
 """LatentDiff: conditional diffusion in embedding space for imbalanced regression.
 
-A conditional denoiser (:class:`skltsynth.diffusion.FeatureDiffusion`,
+A conditional denoiser (:class:`skltsynth.engines.diffusion.FeatureDiffusion`,
 v-prediction, cosine schedule, EMA weights) is trained on the real rows; new
 rows are drawn conditioned on the target of the bin (or class) they are made
 for, spread over bins by priority (per-bin error of a quick ridge model and
 rarity), and filtered by a Mahalanobis quality gate
-(:class:`skltsynth.quality.MahalanobisGate`).
+(:class:`skltsynth.policy.quality.MahalanobisGate`).
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from scipy.special import ndtri
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._torch_utils import batches
-from ..base import SyntheticRows
-from ..priority import bin_errors
-from ..quality import MahalanobisGate
-from ..targets import (
+from .base import SyntheticRows
+from ..policy.priority import bin_errors
+from ..policy.quality import MahalanobisGate
+from ..policy.targets import (
     capped_allocation,
     largest_remainder,
     neighbourhood_counts,
@@ -98,14 +98,14 @@ class LatentDiffusionResampler(BaseDiffusionResampler):
       bin; a float flattens up to that fraction of it);
     * ``priority_lambda`` spreads that total over bins with priority
       ``lam * e_b + (1 - lam) * (1 - n_b / max n)``
-      (:func:`skltsynth.targets.priority_shares`), ``e_b`` the per-bin
-      out-of-fold error of a ridge model (:func:`skltsynth.priority.bin_errors`).
+      (:func:`skltsynth.policy.targets.priority_shares`), ``e_b`` the per-bin
+      out-of-fold error of a ridge model (:func:`skltsynth.policy.priority.bin_errors`).
       ``priority_lambda=0`` is purely count-based (rarity);
       ``priority_lambda=None`` keeps the base plan's spread;
     * **caps**: a bin receives at most ``ceil(bin_cap * n_b)`` rows, and none
       unless it and its two neighbouring bins hold at least
       ``MIN_BIN_SUPPORT`` (5) real rows; rows a full bin cannot take go to
-      the other bins (:func:`skltsynth.targets.capped_allocation`).  When
+      the other bins (:func:`skltsynth.policy.targets.capped_allocation`).  When
       the caps cannot hold the requested total, fewer rows are planned (and,
       when the total was the user's, ``synthetic_ratio`` set or ``None``, a
       ``UserWarning`` says so).  A bin of one or two isolated rows at an
@@ -163,7 +163,7 @@ class LatentDiffusionResampler(BaseDiffusionResampler):
         the rejected rows.
     sampling_strategy, target_type, n_bins, bin_width, synthetic_target, \
 device, random_state, verbose
-        See :class:`skltsynth.base.BaseEmbeddingResampler`.  With
+        See :class:`skltsynth.resamplers.base.BaseEmbeddingResampler`.  With
         ``synthetic_target="uniform"`` a regression row is generated
         conditioned on its uniform draw inside the bin (the denoiser is
         trained on the real targets, so any value in the range is a valid
@@ -171,7 +171,7 @@ device, random_state, verbose
 
     Attributes
     ----------
-    engine_ : skltsynth.diffusion.FeatureDiffusion
+    engine_ : skltsynth.engines.diffusion.FeatureDiffusion
         The fitted diffusion model (on CPU).
     engine_size_ : dict
         The engine's ``hidden_dim``, ``n_layers``, ``batch_size`` and

@@ -10,10 +10,10 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d, validate_data
 
 from .._random import check_random_state
-from ..base import SyntheticRows, _densify_pandas_sparse, _is_low_precision
-from ..confidence import class_cost_weights, confidence_scores, synthetic_weights
-from ..memory import ClassMemoryBank
-from ..targets import _EDGE_TOL, _check_edges, assign_bins
+from .base import SyntheticRows, _densify_pandas_sparse, _is_low_precision
+from ..policy.confidence import class_cost_weights, confidence_scores, synthetic_weights
+from ..engines.memory import ClassMemoryBank
+from ..policy.targets import _EDGE_TOL, _check_edges, assign_bins
 from ._diffusion_base import DEFAULTS, BaseDiffusionResampler, fill_diffusion_doc
 
 __all__ = ["MemoryDDPMResampler"]
@@ -25,18 +25,18 @@ class MemoryDDPMResampler(BaseDiffusionResampler):
 
     The memory-conditioned diffusion model of "Memory-Conditioned Diffusion
     Model for Tail-Class Feature Hallucination": rows are streamed into a
-    per-class bounded memory (:class:`~skltsynth.memory.ClassMemoryBank`), a
+    per-class bounded memory (:class:`~skltsynth.engines.memory.ClassMemoryBank`), a
     class-conditional denoising diffusion model (the paper's DDPM; here with
     v-prediction and the cosine schedule by default, see ``prediction``) is
     trained on the memory, tail classes are
     sampled from it, and every synthetic row gets the confidence-adaptive
     cost-sensitive weight ``gamma_c * conf(f~)`` (see
-    :mod:`skltsynth.confidence`), exposed as ``sample_weight_``.  Use
+    :mod:`skltsynth.policy.confidence`), exposed as ``sample_weight_``.  Use
     :class:`~skltsynth.ResampledEstimator` to train a model with these weights
     (an imbalanced-learn pipeline drops them).
 
     Training and sampling use the shared diffusion engine
-    :class:`skltsynth.diffusion.FeatureDiffusion` (features are standardised
+    :class:`skltsynth.engines.diffusion.FeatureDiffusion` (features are standardised
     inside it; EMA weights are used for sampling; mini-batches are
     class-balanced).
 
@@ -62,7 +62,7 @@ class MemoryDDPMResampler(BaseDiffusionResampler):
     ----------
     memory : {"reservoir", "ema"}, default="reservoir"
         Reservoir sampling (a uniform sample of each class's stream) or EMA
-        prototypes (see :mod:`skltsynth.memory`).
+        prototypes (see :mod:`skltsynth.engines.memory`).
     memory_size : int, default=512
         Rows (or prototypes) kept per class.
     memory_alpha : float in (0, 1], default=0.1
@@ -74,7 +74,7 @@ class MemoryDDPMResampler(BaseDiffusionResampler):
         ``1 - H(p)/log C`` of a logistic-regression head fitted on the
         training rows (the paper's "entropy" option read as a confidence: the
         raw entropy grows as the head is less sure, see
-        :mod:`skltsynth.confidence`).  ``None``: no confidence (weights are
+        :mod:`skltsynth.policy.confidence`).  ``None``: no confidence (weights are
         ``gamma_c``).
     class_cost : {"inverse", "sqrt_inverse"} or None, default="inverse"
         Class cost ``gamma_c`` (normalised so that the rarest class has 1);
@@ -89,7 +89,7 @@ class MemoryDDPMResampler(BaseDiffusionResampler):
         rows, the class cost on real rows corrects the imbalance a second
         time (see the user guide for the measurement).
     sampling_strategy, target_type, n_bins, bin_width, synthetic_target, device, random_state, verbose
-        See :class:`~skltsynth.base.BaseEmbeddingResampler`.
+        See :class:`~skltsynth.resamplers.base.BaseEmbeddingResampler`.
 
     Attributes
     ----------
@@ -97,7 +97,7 @@ class MemoryDDPMResampler(BaseDiffusionResampler):
         The bank the model was trained on (last ``fit_resample``).
     stream_memory_ : ClassMemoryBank
         The bank filled by :meth:`partial_fit` (only after ``partial_fit``).
-    engine_ : skltsynth.diffusion.FeatureDiffusion
+    engine_ : skltsynth.engines.diffusion.FeatureDiffusion
         The trained diffusion model (on CPU).
     engine_size_ : dict
         The engine's ``hidden_dim``, ``n_layers``, ``batch_size`` and
@@ -111,7 +111,7 @@ class MemoryDDPMResampler(BaseDiffusionResampler):
         1 for real rows (``gamma_c`` with ``cost_real_rows=True``),
         ``gamma_c * clip(conf, 0.01, 1)`` in ``(0, 1]`` for synthetic rows.
     is_synthetic_, sampling_strategy_, target_type_, bin_edges_, n_features_in_
-        See :class:`~skltsynth.base.BaseEmbeddingResampler`.
+        See :class:`~skltsynth.resamplers.base.BaseEmbeddingResampler`.
 
     Notes
     -----

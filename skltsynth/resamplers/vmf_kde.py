@@ -9,9 +9,9 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._random import check_random_state, torch_generator
-from ..base import BaseEmbeddingResampler, SyntheticRows
-from ..neighbour_span import pool_neighbours, span_draws, unit_rows
-from ..vmf import kappa_from_cosine, nearest_neighbor_cosine, sample_vmf
+from .base import BaseEmbeddingResampler, SyntheticRows
+from ..engines.neighbour_span import pool_neighbours, span_draws, unit_rows
+from ..engines.vmf import kappa_from_cosine, nearest_neighbor_cosine, sample_vmf
 
 __all__ = ["VMFKDEResampler", "fallback_rows", "global_fallback_kappa", "local_kappa",
            "neighbour_kappa"]
@@ -46,7 +46,7 @@ def local_kappa(X, groups, *, kappa="moment", bandwidth=1.0, kappa_max=1e5, rows
         Group (class or bin) of every row.
     kappa : {"moment", "banerjee"} or float, default="moment"
         How a nearest-neighbour cosine becomes a concentration (see
-        :func:`skltsynth.vmf.kappa_from_cosine`), or one fixed value for every
+        :func:`skltsynth.engines.vmf.kappa_from_cosine`), or one fixed value for every
         row.
     bandwidth : float, default=1.0
         The concentration is divided by it (larger = wider kernels).
@@ -229,7 +229,7 @@ class VMFKDEResampler(BaseEmbeddingResampler):
     ----------
     kernel : {"span", "vmf"}, default="span"
         ``"span"``: noise in the span of the seed's neighbours
-        (:func:`skltsynth.neighbour_span.span_draws`).  ``"vmf"``: isotropic
+        (:func:`skltsynth.engines.neighbour_span.span_draws`).  ``"vmf"``: isotropic
         vMF kernels (the parameters ``bandwidth`` to ``n_neighbors`` below
         shape them; with ``"span"`` they apply only to one-row groups).  In
         384 dimensions an isotropic draw is almost orthogonal to every offset
@@ -288,7 +288,7 @@ class VMFKDEResampler(BaseEmbeddingResampler):
         rows in memory and on a Dask cluster, see :mod:`skltsynth.distributed`).
     sampling_strategy : float, str, dict or callable, default="auto"
         Rows to generate per class (imbalanced-learn semantics) or per DIR bin;
-        see :class:`~skltsynth.base.BaseEmbeddingResampler`.
+        see :class:`~skltsynth.resamplers.base.BaseEmbeddingResampler`.
     target_type : {"auto", "classification", "regression"}, default="auto"
         Kind of target; ``"auto"`` infers it from ``y``.
     n_bins : int, array-like or None, default=None
@@ -328,8 +328,8 @@ class VMFKDEResampler(BaseEmbeddingResampler):
 
     See Also
     --------
-    skltsynth.vmf.sample_vmf : The batched vMF sampler.
-    skltsynth.neighbour_span.span_draws : The span kernel.
+    skltsynth.engines.vmf.sample_vmf : The batched vMF sampler.
+    skltsynth.engines.neighbour_span.span_draws : The span kernel.
     imblearn.over_sampling.SMOTE : Linear interpolation between neighbours.
 
     Notes

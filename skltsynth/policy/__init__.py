@@ -1,0 +1,13 @@
+"""Policy: how many rows, where, which to keep, how to weigh them.
+
+Between the estimators (:mod:`skltsynth.resamplers`, :mod:`skltsynth.heads`)
+and the torch engines (:mod:`skltsynth.engines`); nothing here fits a model of
+the data itself.
+
+* :mod:`.targets` -- classes and DIR bins, LDS weights, the resampling plan;
+* :mod:`.allocation` -- how many synthetic rows each class or bin gets;
+* :mod:`.priority` -- LatentDiff's priority model (which groups need rows);
+* :mod:`.quality` -- the Mahalanobis quality gate;
+* :mod:`.confidence` -- Memory-DDPM's confidence weights;
+* :mod:`.guidance` -- the one guidance object, :class:`~.guidance.LongtailGuidance`.
+"""
