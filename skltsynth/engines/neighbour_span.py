@@ -7,6 +7,11 @@ DIR-bin seed pool), a draw is
     ``v = x + sum_j z_j (x_j - x)``,  ``z_j ~ N(0, scale^2 / k)``,
 
 renormalised to the unit sphere (then, by the caller, to the seed's norm).
+With ``interpolate=True`` the kernel is centred on a SMOTE point instead of
+the seed: ``v = x + u (x_i - x) + sum_j z_j (x_j - x)`` with ``x_i`` one of
+the ``k`` neighbours drawn uniformly and ``u ~ U(0, 1)`` -- the interpolated
+row lies between two real rows (where a neighbour-based head looks for
+them), the noise spreads it inside the span.
 The noise is Gaussian inside the local affine span of the group's real rows,
 with the covariance of the offsets to the neighbours: it spreads the group
 along the directions in which its real rows actually differ, never along
@@ -94,7 +99,7 @@ def pool_neighbours(U, k, *, device=None):
     return out
 
 
-def span_draws(U, seeds, neighbours, scale, rng):
+def span_draws(U, seeds, neighbours, scale, rng, *, interpolate=False):
     """Unit draws ``x + sum_j z_j (x_j - x)`` around the given seed rows.
 
     Parameters
@@ -109,7 +114,11 @@ def span_draws(U, seeds, neighbours, scale, rng):
         Standard deviation of the total weight: ``z_j ~ N(0, scale^2 / k)``,
         so ``sum_j z_j`` has standard deviation ``scale`` whatever ``k``.
     rng : numpy.random.Generator
-        Source of the weights (one ``(m, k)`` normal draw).
+        Source of the weights (one ``(m, k)`` normal draw; with
+        ``interpolate``, then one neighbour slot and one uniform per draw).
+    interpolate : bool, default=False
+        Centre each draw on ``x + u (x_i - x)``, ``x_i`` a random one of the
+        seed's neighbours, ``u ~ U(0, 1)`` (SMOTE's point), instead of on ``x``.
 
     Returns
     -------
@@ -131,8 +140,12 @@ def span_draws(U, seeds, neighbours, scale, rng):
     k = neighbours.shape[1]
     z = rng.standard_normal((seeds.size, k)) * (float(scale) / np.sqrt(k))
     base = U[seeds]
-    draws = base * (1.0 - z.sum(axis=1))[:, None]
     nbr = neighbours[seeds]
+    if interpolate:
+        slot = np.minimum(np.floor(rng.random(seeds.size) * k).astype(np.int64), k - 1)
+        u = rng.random(seeds.size)
+        z[np.arange(seeds.size), slot] += u  # x + u (x_i - x) + sum_j z_j (x_j - x)
+    draws = base * (1.0 - z.sum(axis=1))[:, None]
     for j in range(k):  # k slots, each vectorised over all draws
         draws += z[:, j, None] * U[nbr[:, j]]
     norms = np.linalg.norm(draws, axis=1, keepdims=True)
