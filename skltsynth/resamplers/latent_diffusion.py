@@ -210,6 +210,10 @@ device, random_state, verbose
     True
     """
 
+    #: SDEdit from real rows of the bin for a continuous target; for classes from
+    #: interpolated rows of the class, close to the start (see ``strength``).
+    _AUTO_STRENGTH = {"classification": 0.2, "regression": 0.5}
+
     _parameter_constraints: dict = {
         **BaseDiffusionResampler._parameter_constraints,
         "priority_lambda": [Interval(numbers.Real, 0, 1, closed="both"), None],
@@ -234,7 +238,7 @@ device, random_state, verbose
         schedule="cosine",
         ema=True,
         sampler="ddim",
-        strength=0.5,
+        strength="auto",
         cfg_scale=1.0,
         contrastive_weight=0.0,
         guidance=None,
@@ -349,7 +353,7 @@ device, random_state, verbose
             labels=plan.groups)
         groups = plan.new_groups()
         targets = plan.synthetic_targets(groups, self._rng)
-        pools = plan.seed_pool(min_rows=2) if self.strength < 1.0 else None
+        pools = plan.seed_pool(min_rows=2) if self._strength(plan.task) < 1.0 else None
         generator = self._torch_generator()
         X_new = self._draw(engine, X, plan, groups, targets, pools, generator)
         self.rejection_rate_ = 0.0

@@ -10,7 +10,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._random import check_random_state, torch_generator
 from .base import BaseEmbeddingResampler, SyntheticRows
-from ..engines.neighbour_span import pool_neighbours, span_draws, unit_rows
+from ..engines.neighbour_span import (SPAN_NEIGHBORS, SPAN_SCALE, pool_neighbours, span_draws,
+                                      unit_rows)
 from ..engines.vmf import kappa_from_cosine, nearest_neighbor_cosine, sample_vmf
 
 __all__ = ["VMFKDEResampler", "fallback_rows", "global_fallback_kappa", "local_kappa",
@@ -420,8 +421,8 @@ class VMFKDEResampler(BaseEmbeddingResampler):
         self,
         *,
         kernel="span",
-        span_neighbors=8,
-        span_scale=0.5,
+        span_neighbors=SPAN_NEIGHBORS,
+        span_scale=SPAN_SCALE,
         span_interpolation="auto",
         bandwidth=1.0,
         kappa="moment",
