@@ -172,11 +172,6 @@ device, random_state, verbose
     # scikit-learn requires), with the defaults of ``DEFAULTS`` below, and
     # store them with ``self._store_params(locals())``.
 
-    def _store_params(self, params):
-        """Store every ``__init__`` parameter unchanged (sklearn: ``__init__`` stores only)."""
-        for name in self._get_param_names():
-            setattr(self, name, params[name])
-
     # ------------------------------------------------------------------ guidance
     def _guidance(self):
         """The guidance object in use (scale override applied), or None."""

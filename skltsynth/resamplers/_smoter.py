@@ -99,17 +99,7 @@ class SMOTER(_PoolSampler):
         random_state=None,
         verbose=False,
     ):
-        super().__init__(
-            sampling_strategy=sampling_strategy,
-            target_type=target_type,
-            n_bins=n_bins,
-            bin_width=bin_width,
-            synthetic_target=synthetic_target,
-            device=device,
-            random_state=random_state,
-            verbose=verbose,
-        )
-        self.k_neighbors = k_neighbors
+        self._store_params(locals())
 
     def _partners(self, X, pool, seeds):
         if len(pool) < 2:
@@ -155,13 +145,4 @@ class RandomBinOverSampler(_PoolSampler):
         random_state=None,
         verbose=False,
     ):
-        super().__init__(
-            sampling_strategy=sampling_strategy,
-            target_type=target_type,
-            n_bins=n_bins,
-            bin_width=bin_width,
-            synthetic_target=synthetic_target,
-            device=device,
-            random_state=random_state,
-            verbose=verbose,
-        )
+        self._store_params(locals())
