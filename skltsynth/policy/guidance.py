@@ -447,22 +447,23 @@ def refit_sampler(resampler, X, y):
     Returns
     -------
     sample_fn : callable ``guidance -> (X_new, y_new)``
+        Its attribute ``resampler`` is the clone in use (fitted attributes of
+        the last call, e.g. ``n_projected_``).
     """
     params = resampler.get_params(deep=False)
     if "guidance" not in params:
         raise TypeError(f"{type(resampler).__name__} has no `guidance` parameter.")
 
-    fitted = []
+    est = clone(resampler)
+    if "warm_start" in params:  # trained on the first call, reused by the others
+        est.set_params(warm_start=True)
 
     def sample_fn(guidance):
-        if not fitted:  # trained on the first call, reused (warm start) by the others
-            fitted.append(clone(resampler))
-            if "warm_start" in params:
-                fitted[0].set_params(warm_start=True)
         # the guidance object carries its scale and Jacobian choice
-        est = fitted[0].set_params(guidance=guidance, guidance_scale=None)
+        est.set_params(guidance=guidance, guidance_scale=None)
         X_res, y_res = est.fit_resample(X, y)
         mask = np.asarray(est.is_synthetic_)
         return np.asarray(X_res)[mask], np.asarray(y_res)[mask]
 
+    sample_fn.resampler = est
     return sample_fn
