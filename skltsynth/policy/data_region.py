@@ -20,12 +20,15 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from scipy import sparse
 
 __all__ = ["DataRegion"]
 
 #: Alternations of the two projections (class ball, then norm shell); the
 #: second pass corrects what the norm rescaling moved out of the ball.
 _PASSES = 2
+#: Rows handled at once when a region is measured (bounds memory).
+_BLOCK_ROWS = 65536
 
 
 class DataRegion:
@@ -81,21 +84,28 @@ class DataRegion:
         -------
         region : DataRegion
         """
-        X = np.asarray(X, dtype=np.float64)
+        X = np.asarray(X)
+        if X.dtype not in (np.float32, np.float64):
+            X = X.astype(np.float64)
         if X.ndim != 2 or X.shape[0] == 0:
             raise ValueError("X must be a non-empty 2-D array.")
-        groups = (np.zeros(X.shape[0], dtype=np.int64) if groups is None
+        n = X.shape[0]
+        groups = (np.zeros(n, dtype=np.int64) if groups is None
                   else np.asarray(groups, dtype=np.int64).ravel())
-        if groups.shape[0] != X.shape[0] or groups.min() < 0:
+        if groups.shape[0] != n or groups.min() < 0:
             raise ValueError("groups must hold one non-negative index per row of X.")
         n_groups = int(groups.max()) + 1 if n_groups is None else int(n_groups)
         counts = np.bincount(groups, minlength=n_groups)
-        centres = np.zeros((n_groups, X.shape[1]))
-        np.add.at(centres, groups, X)
-        centres /= np.maximum(counts, 1)[:, None]
+        members = sparse.csr_matrix((np.ones(n), (groups, np.arange(n))), shape=(n_groups, n))
+        centres = np.asarray(members @ X, dtype=np.float64) / np.maximum(counts, 1)[:, None]
         radii = np.where(counts > 0, 0.0, np.inf)  # a group without rows is not constrained
-        np.maximum.at(radii, groups, np.linalg.norm(X - centres[groups], axis=1))
-        norms = np.linalg.norm(X, axis=1)
+        norms = np.empty(n)
+        for start in range(0, n, _BLOCK_ROWS):  # bounded memory: no (n, d) float64 copy
+            block = slice(start, start + _BLOCK_ROWS)
+            rows = X[block].astype(np.float64, copy=False)
+            norms[block] = np.linalg.norm(rows, axis=1)
+            np.maximum.at(radii, groups[block],
+                          np.linalg.norm(rows - centres[groups[block]], axis=1))
         return cls((norms.min(), norms.max()), centres, radii)
 
     @property
