@@ -74,7 +74,7 @@ class GuidedResampler:
         return self
 
     def _head(self):
-        """The (unfitted) Epistemic Head that guides, with the wrapped resampler's device and seed."""
+        """The unfitted Epistemic Head that guides (the wrapped resampler's device and seed)."""
         from ..heads.epistemic import EpistemicHeadClassifier
 
         inner = self.resampler.get_params(deep=False)
