@@ -105,6 +105,10 @@ class MemoryDDPMResampler(BaseDiffusionResampler):
         actually taken are ``engine_.n_train_steps_``.
     condition_values_ : ndarray
         Class label (or bin centre) of every condition index.
+    n_projected_ : int
+        Synthetic rows (candidates) whose last guided estimate lay outside the
+        real rows' region by more than 1 % of their largest norm and was
+        projected back into it (0 without guidance).
     confidence_ : ndarray of shape (n_synthetic,)
         Confidence of every synthetic row (before the floor and class cost).
     sample_weight_ : ndarray of shape (n_samples + n_synthetic,)
