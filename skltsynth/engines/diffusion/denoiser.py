@@ -242,4 +242,6 @@ class ResidualMLPDenoiser(nn.Module):
         if self.transformer is not None:
             h = self.transformer(h)
         out = self.output(nn.functional.silu(self.out_norm(h)))
+        # in the input's dtype whatever autocast ran the products in (.precision)
+        out, h = out.to(x.dtype), h.to(x.dtype)
         return (out, h) if return_hidden else out
