@@ -267,26 +267,51 @@ def run_diffusion(args, device, machine):
 
 
 # ------------------------------------------------------------- quality part
-def bench_quality(seed):
+def float32_engine(enabled):
+    """Context: the engine's ``precision="auto"`` resolves to float32 (as on hardware
+    without native bfloat16 matrix units) -- the "before" side of every comparison."""
+    import contextlib
+    from unittest import mock
+
+    from skltsynth.engines.diffusion import precision
+
+    if not enabled:
+        return contextlib.nullcontext()
+    return mock.patch.object(precision, "_native_bf16", lambda device: False)
+
+
+#: Settings compared side by side: (label, force float32, explicit resampler params).
+QUALITY_SETTINGS = (("float32 (before)", True, {}), ("auto precision", False, {}))
+
+
+def _resampler(name):
+    from skltsynth.resamplers.latent_diffusion import LatentDiffusionResampler
+    from skltsynth.resamplers.memory_ddpm import MemoryDDPMResampler
+
+    return {"LatentDiff": LatentDiffusionResampler, "MemoryDDPM": MemoryDDPMResampler}[name]
+
+
+def bench_quality(seed, resamplers=("LatentDiff", "MemoryDDPM"), settings=QUALITY_SETTINGS,
+                  cases=("CLINC150-LT", "STS-B-DIR")):
     """LR / kNN (CLINC150-LT) and Ridge / HGB (STS-B-DIR) on *validation* splits, same seed."""
     from sklearn.ensemble import HistGradientBoostingRegressor
     from sklearn.linear_model import LogisticRegression, Ridge
     from sklearn.neighbors import KNeighborsClassifier
 
     from skltsynth.datasets import load_clinc150_lt, load_stsb_dir
-    from skltsynth.engines.diffusion import engine_size
-    from skltsynth.resamplers.latent_diffusion import LatentDiffusionResampler
 
     clinc = load_clinc150_lt(random_state=seed)
     stsb = load_stsb_dir()
-    cases = {
+    data = {
         "CLINC150-LT": (clinc.X_train.astype(np.float32), clinc.y_train,
-                        clinc.X_val.astype(np.float32), clinc.y_val, 150),
+                        clinc.X_val.astype(np.float32), clinc.y_val),
         "STS-B-DIR": (stsb.X_train.astype(np.float32), stsb.y_train,
-                      stsb.X_val.astype(np.float32), stsb.y_val, 50),
+                      stsb.X_val.astype(np.float32), stsb.y_val),
     }
     rows = []
-    for case, (X, y, X_val, y_val, n_groups) in cases.items():
+    for case, (X, y, X_val, y_val) in data.items():
+        if case not in cases:
+            continue
         if case == "CLINC150-LT":
             few = np.bincount(y, minlength=150)[y_val] < 15
             heads = {"LR": LogisticRegression(C=10, max_iter=2000),
@@ -298,38 +323,48 @@ def bench_quality(seed):
             few = np.bincount(bins(y), minlength=len(edges) - 1)[bins(y_val)] < 20
             heads = {"Ridge": Ridge(alpha=10),
                      "HGB": HistGradientBoostingRegressor(max_iter=100, random_state=0)}
-        for label, params in {"previous defaults": dict(PREVIOUS_DEFAULTS),
-                              "sized": engine_size(X.shape[0], X.shape[1], n_groups)}.items():
-            res = LatentDiffusionResampler(random_state=seed, device="cpu", **params)
-            (Xr, yr), wall, cpu = _timed(lambda: res.fit_resample(X, y))
-            row = {"case": case, "setting": label, "params": params, "wall_s": wall,
-                   "cpu_s": cpu, "train_steps_run": res.engine_.n_train_steps_}
-            for head_name, head in heads.items():
-                pred = head.fit(Xr, yr).predict(X_val)
-                if case == "CLINC150-LT":
-                    hit = pred == y_val
-                    row[f"{head_name} acc"], row[f"{head_name} few acc"] = hit.mean(), hit[few].mean()
-                else:
-                    err = (pred - y_val) ** 2
-                    row[f"{head_name} MSE"], row[f"{head_name} few MSE"] = err.mean(), err[few].mean()
-            rows.append({k: (float(v) if isinstance(v, np.floating) else v) for k, v in row.items()})
-            print(rows[-1], flush=True)
+        for name in resamplers:
+            for label, force_float32, params in settings:
+                res = _resampler(name)(random_state=seed, device="cpu", **params)
+                with float32_engine(force_float32):
+                    (Xr, yr), wall, cpu = _timed(lambda: res.fit_resample(X, y))
+                row = {"case": case, "resampler": name, "setting": label, "params": params,
+                       "precision": res.engine_.precision_, "sizes": res.engine_size_,
+                       "wall_s": wall, "cpu_s": cpu, "train_steps_run": res.engine_.n_train_steps_}
+                for head_name, head in heads.items():
+                    pred = head.fit(Xr, yr).predict(X_val)
+                    if case == "CLINC150-LT":
+                        hit = pred == y_val
+                        row[f"{head_name} acc"] = hit.mean()
+                        row[f"{head_name} few acc"] = hit[few].mean()
+                    else:
+                        err = (pred - y_val) ** 2
+                        row[f"{head_name} MSE"] = err.mean()
+                        row[f"{head_name} few MSE"] = err[few].mean()
+                rows.append({k: (float(v) if isinstance(v, np.floating) else v)
+                             for k, v in row.items()})
+                print(rows[-1], flush=True)
     return rows
 
 
 def _quality_markdown(result):
-    lines = ["# Quality of the sized engine against the previous defaults (validation splits)",
+    lines = ["# Quality of the engine settings side by side (validation splits)",
              "", f"Seed {result['seed']}; threads {result['machine']['threads']}; load average "
-             f"at start {result['machine']['load_average'][0]:.1f}.", ""]
+             f"at start {result['machine']['load_average'][0]:.1f}; the same seed for every "
+             "setting.  Few = validation rows of classes with < 15 training rows (CLINC150-LT) "
+             "or of target bins with < 20 (STS-B-DIR).", ""]
     for case in dict.fromkeys(r["case"] for r in result["rows"]):
         rows = [r for r in result["rows"] if r["case"] == case]
         metrics = [k for k in rows[0] if k.endswith(("acc", "MSE"))]
-        lines += [f"## {case}", "", "| setting | steps run | CPU s | wall s | " + " | ".join(metrics)
-                  + " |", "|---" * (4 + len(metrics)) + "|"]
+        lines += [f"## {case}", "", "| resampler | setting | precision | h / L / batch | steps "
+                  "run | CPU s | wall s | " + " | ".join(metrics) + " |",
+                  "|---" * (7 + len(metrics)) + "|"]
         for r in rows:
-            lines.append(f"| {r['setting']} | {r['train_steps_run']} | {r['cpu_s']:.0f} | "
-                         f"{r['wall_s']:.0f} | " + " | ".join(f"{r[m]:.3f}" for m in metrics)
-                         + " |")
+            z = r["sizes"]
+            lines.append(f"| {r['resampler']} | {r['setting']} | {r['precision']} | "
+                         f"{z['hidden_dim']} / {z['n_layers']} / {z['batch_size']} | "
+                         f"{r['train_steps_run']} | {r['cpu_s']:.0f} | {r['wall_s']:.0f} | "
+                         + " | ".join(f"{r[m]:.3f}" for m in metrics) + " |")
         lines.append("")
     lines += [f"Reproduce: `{result['command']}`", ""]
     return "\n".join(lines)
