@@ -46,10 +46,15 @@ def test_regression_round_trip_counts_and_attributes():
     assert sum(res.sampling_strategy_.values()) == m
     assert 0.0 <= res.rejection_rate_ <= 1.0
     assert res.is_synthetic_.sum() == m and np.all(res.sample_weight_ == 1.0)
-    # synthetic targets are bin centres of the bins they were made for
-    centres = (res.bin_edges_[:-1] + res.bin_edges_[1:]) / 2
-    assert np.all(np.isin(np.round(y_res[X.shape[0]:], 9), np.round(centres, 9)))
     assert next(res.engine_.model_.parameters()).device.type == "cpu"
+    # start="interpolate" (the default): targets interpolated between real rows
+    y_new = y_res[X.shape[0]:]
+    assert np.all((y_new >= y.min()) & (y_new <= y.max())) and np.unique(y_new).size > 13
+    # start="real": synthetic targets are bin centres of the bins they were made for
+    res = LatentDiffusionResampler(synthetic_ratio=0.3, start="real", random_state=0, **TINY)
+    y_new = res.fit_resample(X, y)[1][X.shape[0]:]
+    centres = (res.bin_edges_[:-1] + res.bin_edges_[1:]) / 2
+    assert np.all(np.isin(np.round(y_new, 9), np.round(centres, 9)))
 
 
 def test_classification_round_trip_balances():

@@ -15,12 +15,14 @@ import warnings
 from collections import OrderedDict
 
 import numpy as np
+import torch
 from scipy.special import ndtri
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._torch_utils import batches
 from .base import SyntheticRows
 from ..policy.priority import bin_errors
+from ..policy.levels import DiscreteLevels
 from ..policy.quality import MahalanobisGate
 from ..policy.targets import (
     capped_allocation,
@@ -29,6 +31,7 @@ from ..policy.targets import (
     priority_shares,
 )
 from ._diffusion_base import DEFAULTS, BaseDiffusionResampler, fill_diffusion_doc
+from ._smoter import interpolate_in_pools
 
 __all__ = ["LatentDiffusionResampler"]
 
@@ -152,6 +155,23 @@ class LatentDiffusionResampler(BaseDiffusionResampler):
     condition : {"quantile", "value"}, default="quantile"
         Regression condition of the denoiser: the normal score of the
         target's rank, or the (standardised) target value.
+    start : {"auto", "interpolate", "real"}, default="auto"
+        Where a candidate row starts and which target it gets.
+        ``"interpolate"``: a SMOTER row ``x_i + lam (x_j - x_i)`` between a
+        row of the bin (or class) and one of its 5 nearest rows of the same
+        pool, with the target ``y_i + lam (y_j - y_i)``; below
+        ``strength=1`` it is the SDEdit start, so the denoiser, conditioned
+        on that target, only corrects an interpolation towards the data
+        ("interpolation plus a learnt kernel").  ``"real"``: a real row of
+        the pool, and the target of ``synthetic_target``.  ``"auto"``:
+        ``"interpolate"`` for a continuous target, ``"real"`` for classes.
+    snap_discrete : bool or "auto", default="auto"
+        Put every synthetic value of a discrete column (at most 32 distinct
+        values, 10 real rows per value on average: codes, counts, flags of
+        tabular data) on its nearest observed level
+        (:class:`skltsynth.policy.levels.DiscreteLevels`); embedding columns
+        are continuous and never changed.  ``"auto"``: for a continuous
+        target, not for classes.
     gate_quantile : float in (0, 1] or None, default=0.95
         Mahalanobis gate: a synthetic row is kept when its distance to the
         shrunk Gaussian of its bin/class is within this quantile of the real
@@ -221,6 +241,8 @@ device, random_state, verbose
                             StrOptions({"auto"}), None],
         "bin_cap": [Interval(numbers.Real, 0, None, closed="neither")],
         "condition": [StrOptions({"quantile", "value"})],
+        "start": [StrOptions({"auto", "interpolate", "real"})],
+        "snap_discrete": ["boolean", StrOptions({"auto"})],
         "gate_quantile": [Interval(numbers.Real, 0, 1, closed="right"), None],
         "max_retries": [Interval(numbers.Integral, 0, None, closed="left")],
     }
@@ -250,6 +272,8 @@ device, random_state, verbose
         synthetic_ratio="auto",
         bin_cap=3.0,
         condition="quantile",
+        start="auto",
+        snap_discrete="auto",
         gate_quantile=0.95,
         max_retries=1,
         sampling_strategy="auto",
@@ -330,11 +354,38 @@ device, random_state, verbose
             return quantile_scores(self._cond_reference, targets)
         return targets
 
-    def _draw(self, engine, X, plan, groups, targets, pools, generator):
-        """One batch of candidates for the given groups/targets."""
-        return self._sample(
-            engine, self._cond(plan, groups, targets), cond_type=self._cond_type(plan),
-            x_start=self._start_rows(X, groups, pools), generator=generator, dtype=X.dtype)
+    def _start_mode(self, plan):
+        """``"interpolate"`` or ``"real"``: where candidates start (and get their target)."""
+        if self.start == "auto":
+            return "real" if plan.task == "classification" else "interpolate"
+        return self.start
+
+    def _draw(self, engine, X, y, plan, groups, pools, generator):
+        """One batch of candidates for ``groups``: rows and their targets.
+
+        ``start="interpolate"``: a SMOTER row between two real rows of the
+        group's pool (:func:`~skltsynth.resamplers._smoter.interpolate_in_pools`),
+        its target interpolated with the same weight, is the SDEdit start and
+        the condition; the denoiser only moves it towards the data of that
+        target.  ``start="real"``: a real row of the pool, and the plan's
+        synthetic target.
+        """
+        classes = plan.task == "classification"
+        if self._start_mode(plan) == "interpolate":
+            x0, targets = interpolate_in_pools(X, None if classes else y, groups, pools, self._rng)
+            if classes:
+                targets = plan.group_values[groups]
+            x_start = (None if float(self.strength) >= 1.0
+                       else torch.as_tensor(np.asarray(x0, dtype=np.float32)))
+        else:
+            targets = plan.synthetic_targets(groups, self._rng)
+            x_start = self._start_rows(X, groups, pools)
+        rows = self._sample(
+            engine, self._cond(plan, groups if classes else None, targets),
+            cond_type=self._cond_type(plan), x_start=x_start, generator=generator, dtype=X.dtype)
+        if self._levels is not None:
+            rows = self._levels.transform(rows)
+        return rows, targets
 
     @staticmethod
     def _cond_type(plan):
@@ -352,14 +403,16 @@ device, random_state, verbose
             batch_weight=1.0 / counts if classes else 1.0 / np.sqrt(counts),
             labels=plan.groups)
         groups = plan.new_groups()
-        targets = plan.synthetic_targets(groups, self._rng)
-        pools = plan.seed_pool(min_rows=2) if self.strength < 1.0 else None
+        snap = not classes if self.snap_discrete == "auto" else bool(self.snap_discrete)
+        self._levels = DiscreteLevels().fit(X) if snap else None
+        interpolate = self._start_mode(plan) == "interpolate"
+        pools = plan.seed_pool(min_rows=2) if interpolate or self.strength < 1.0 else None
         generator = self._torch_generator()
-        X_new = self._draw(engine, X, plan, groups, targets, pools, generator)
+        X_new, targets = self._draw(engine, X, y, plan, groups, pools, generator)
         self.rejection_rate_ = 0.0
         self.n_planned_ = len(groups)
         if self.gate_quantile is not None:
-            keep = self._gate(engine, X, plan, X_new, groups, targets, pools, generator)
+            keep = self._gate(engine, X, y, plan, X_new, groups, targets, pools, generator)
             X_new, groups, targets = X_new[keep], groups[keep], targets[keep]
             kept = np.bincount(groups, minlength=plan.n_groups)
             plan.n_new = OrderedDict((g, int(kept[g])) for g in plan.n_new if kept[g] > 0)
@@ -373,10 +426,11 @@ device, random_state, verbose
         self._finish()
         return SyntheticRows(X_new, targets, None)
 
-    def _gate(self, engine, X, plan, X_new, groups, targets, pools, generator):
+    def _gate(self, engine, X, y, plan, X_new, groups, targets, pools, generator):
         """Score, redraw rejected rows ``max_retries`` times; mask of the rows that pass.
 
-        Updates ``X_new`` in place with accepted redraws; sets ``rejection_rate_``.
+        Updates ``X_new`` and ``targets`` in place with accepted redraws; sets
+        ``rejection_rate_``.
         """
         gate = MahalanobisGate(quantile=float(self.gate_quantile), max_radius=1,
                                random_state=self._rng)
@@ -391,12 +445,13 @@ device, random_state, verbose
             # candidates never hold more than one block
             for chunk in batches(rejected.size, _RETRY_BLOCK_ROWS):
                 redo = rejected[chunk]
-                cand = self._draw(engine, X, plan, groups[redo], targets[redo], pools, generator)
+                cand, cand_targets = self._draw(engine, X, y, plan, groups[redo], pools, generator)
                 cand_score = gate.score(cand, groups[redo])
                 n_drawn += redo.size
                 n_rejected += int((cand_score > 1.0).sum())
                 better = cand_score < score[redo]
                 X_new[redo[better]] = cand[better]
+                targets[redo[better]] = cand_targets[better]
                 score[redo[better]] = cand_score[better]
         self.rejection_rate_ = n_rejected / n_drawn
         return score <= 1.0
