@@ -44,10 +44,12 @@ def test_both_resamplers_share_the_base_parameters():
         for name in shared:  # one constraint definition for each shared parameter
             assert cls._parameter_constraints[name] is BaseDiffusionResampler._parameter_constraints[name]
     ld, md = LatentDiffusionResampler(), MemoryDDPMResampler()
-    # same defaults, except SDEdit strength: LatentDiff starts from real rows of the bin (0.5)
-    same = shared - {"strength"}
-    assert {k: ld.get_params()[k] for k in same} == {k: md.get_params()[k] for k in same}
-    assert (ld.strength, md.strength) == (0.5, 1.0)
+    # same defaults; strength="auto" resolves per task and resampler: LatentDiff starts
+    # from real rows of the bin (0.5), both start near interpolated class rows (0.2)
+    assert {k: ld.get_params()[k] for k in shared} == {k: md.get_params()[k] for k in shared}
+    assert (ld._strength("regression"), md._strength("regression")) == (0.5, 1.0)
+    assert ld._strength("classification") == md._strength("classification") < 0.5
+    assert ld.set_params(strength=0.7)._strength("classification") == 0.7
 
 
 @pytest.mark.parametrize("cls", CLASSES)

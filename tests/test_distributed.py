@@ -211,8 +211,12 @@ def test_a_class_too_large_for_a_worker_is_a_clear_error(client, monkeypatch):
 
 def test_memory_ddpm_trains_once_and_generates_on_the_workers(client):
     X, y = _data(counts=(80, 20, 8), d=6)
+    # strength=1: SDEdit starts (the class default, strength="auto") are not distributed
     r = MemoryDDPMResampler(random_state=0, train_steps=20, sampling_steps=3, hidden_dim=16,
-                            n_layers=1, batch_size=32, memory_size=16)
+                            n_layers=1, batch_size=32, memory_size=16, strength=1.0)
+    with pytest.raises(ValueError, match="strength=1 only"):
+        DaskResampler(r.set_params(strength="auto")).fit_resample(*_dask(X, y, 30))
+    r.set_params(strength=1.0)
     dr = DaskResampler(r, rows_per_task=25)
     X_res, y_res = dr.fit_resample(*_dask(X, y, 30))
     X_out, y_out = dask.compute(X_res, y_res)

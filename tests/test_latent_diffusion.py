@@ -68,6 +68,39 @@ def test_classification_round_trip_balances():
     assert syn[y_res[X.shape[0]:] == 2].mean() > 2.0
 
 
+@pytest.mark.parametrize("cls_name", ["LatentDiffusionResampler", "MemoryDDPMResampler"])
+def test_class_sdedit_starts_interpolate_inside_the_class(cls_name, monkeypatch):
+    # strength="auto" is below 1 for classes, and the SDEdit starts are span draws
+    # between rows of the class (not copies of its rows): a class whose rows lie in
+    # a 2-d plane of 6 dimensions gets starts in that plane, off its rows
+    import skltsynth
+
+    rng = np.random.default_rng(0)
+    plane = np.linalg.qr(rng.standard_normal((6, 2)))[0].T
+    X = np.r_[rng.standard_normal((60, 6)), (np.c_[np.full(6, 3.0), rng.standard_normal(6)]
+                                             @ plane)]
+    y = np.r_[np.zeros(60, int), np.ones(6, int)]
+    cls = getattr(skltsynth, cls_name)
+    starts = []
+    real = cls._start_rows
+
+    def spy(self, X_, groups, pools):
+        out = real(self, X_, groups, pools)
+        starts.append(out)
+        return out
+
+    monkeypatch.setattr(cls, "_start_rows", spy)
+    res = cls(random_state=0, **TINY)
+    res.fit_resample(X, y)
+    assert res._strength("classification") < 1.0 and starts and starts[0] is not None
+    x0 = starts[0].numpy().astype(np.float64)
+    assert x0.shape == (54, 6)
+    outside = np.linalg.norm(x0 - (x0 @ plane.T) @ plane, axis=1)
+    assert np.all(outside < 1e-4)
+    nearest = np.min(np.linalg.norm(x0[:, None] - X[60:][None], axis=2), axis=1)
+    assert np.mean(nearest > 1e-3) > 0.9  # not copies of the real rows
+
+
 def test_classification_synthetic_ratio_rescales_plan():
     X, y = _classification()
     res = LatentDiffusionResampler(synthetic_ratio=0.5, random_state=0, **TINY)

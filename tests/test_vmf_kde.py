@@ -412,6 +412,44 @@ def test_span_scale_and_neighbours():
     assert np.unique(new.round(8), axis=0).shape[0] == new.shape[0]  # no copies
 
 
+def test_span_interpolation_centres_draws_between_rows():
+    # with a tiny span_scale the draws are (almost) SMOTE points: on the segment
+    # between a seed and a neighbour, not at the seed; "auto" interpolates for classes
+    X, y, _ = _low_rank_class(n=2, d=16)
+    real = X[y == 1]
+    kw = dict(span_scale=1e-6, random_state=0)
+    auto = VMFKDEResampler(**kw).fit_resample(X, y)[0][len(X):]
+    off = VMFKDEResampler(span_interpolation=False, **kw).fit_resample(X, y)[0][len(X):]
+    assert np.all(np.max(off @ real.T, axis=1) > 1 - 1e-9)  # at the seeds
+    assert np.mean(np.max(auto @ real.T, axis=1)) < 1 - 1e-4  # in between
+    # every interpolated row is a positive combination of the two real rows
+    coef = np.linalg.lstsq(real.T, auto.T, rcond=None)[0]
+    assert np.all(coef > -1e-6)
+    np.testing.assert_allclose(real.T @ coef, auto.T, atol=1e-6)
+
+
+def test_span_interpolation_auto_is_off_for_a_continuous_target():
+    rng = np.random.default_rng(0)
+    y = rng.uniform(0, 1, 80)
+    X = _unit(rng.standard_normal((80, 8)))
+    kw = dict(n_bins=4, sampling_strategy="auto", random_state=0)
+    a = VMFKDEResampler(**kw).fit_resample(X, y)[0]
+    b = VMFKDEResampler(span_interpolation=False, **kw).fit_resample(X, y)[0]
+    np.testing.assert_array_equal(a, b)
+
+
+def test_pooled_span_rows_stay_in_their_pool_span():
+    from skltsynth.engines.neighbour_span import pooled_span_rows
+
+    X, y, basis = _low_rank_class(n=5)
+    pools = {0: np.flatnonzero(y == 0), 1: np.flatnonzero(y == 1), 2: np.array([3])}
+    groups = np.r_[np.ones(40, int), np.full(3, 2)]
+    rows = pooled_span_rows(X, groups, pools, np.random.default_rng(0))
+    assert np.all(_outside_span(rows[:40], basis) < 1e-10)
+    np.testing.assert_allclose(np.linalg.norm(rows[:40], axis=1), 1.0, atol=1e-12)
+    np.testing.assert_array_equal(rows[40:], np.repeat(X[3:4], 3, axis=0))  # one-row pool
+
+
 def test_span_kernel_on_unnormalised_float32_rows_keeps_seed_norms():
     X, y = _clusters([30, 5], normalise=False)
     X[30:] *= np.arange(1, 6)[:, None]
@@ -440,7 +478,7 @@ def test_pool_neighbours_matches_brute_force_in_blocks(monkeypatch):
 @pytest.mark.parametrize(
     "params, match",
     [({"kernel": "gauss"}, "kernel"), ({"span_neighbors": 0}, "span_neighbors"),
-     ({"span_scale": 0.0}, "span_scale")],
+     ({"span_scale": 0.0}, "span_scale"), ({"span_interpolation": "yes"}, "span_interpolation")],
 )
 def test_invalid_span_parameters(params, match):
     X, y = _clusters([10, 3], d=4)

@@ -2,7 +2,7 @@
 
 Run from the project root after ``skltsynth benchmark ... --out docs/benchmark``::
 
-    python tools/benchmark_summary.py [docs/benchmark/results.json ...]
+    python tools/benchmark_summary.py [--plots DIR] [docs/benchmark/results.json ...]
 
 Several files (e.g. one run per head) are merged: each file is summarised on its own
 (time ratios compare methods of the same run) and a method is taken from the last
@@ -13,7 +13,9 @@ STS-B-DIR MSE overall and few-shot and the time ratio to SMOTER's (mean ± std
 over seeds, from the same run).  The best baseline of each score column is
 in bold; a skltsynth resampler "wins" on a head only where it is above that.
 Files written before the head axis (``results`` a plain list) count as the
-default heads.
+default heads.  ``--plots DIR`` also draws the merged matrix of every head, one
+figure per dataset and head (``DIR/<dataset>_<head>.png``, see
+:func:`skltsynth.benchmark.plots.plot_results`).
 """
 
 from __future__ import annotations
@@ -126,10 +128,34 @@ def head_table(runs, head):
     return "\n".join(lines)
 
 
-def main(*paths):
-    paths = paths or ("docs/benchmark/results.json",)
+def write_plots(runs, heads, folder):
+    """One figure per (dataset, head) of the merged summaries; the paths written."""
+    from skltsynth.benchmark.plots import plot_results
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, (label, _, _) in DATASETS.items():
+        for head in heads:
+            summary = merged_summary(runs, name, head)
+            if summary is not None:
+                written.append(plot_results(summary, folder / f"{name}_{head}.png",
+                                            title=f"{label}, head {head}"))
+    return written
+
+
+def main(*args):
+    args = list(args)
+    plots = None
+    if "--plots" in args:
+        i = args.index("--plots")
+        plots = args[i + 1]
+        del args[i:i + 2]
+    paths = args or ("docs/benchmark/results.json",)
     runs = load_runs(paths)
     heads = list(dict.fromkeys(r["head"] for rows, _ in runs for r in rows))
+    if plots is not None:
+        write_plots(runs, heads, plots)
     for head in heads:
         print(f"Head `{head}` (bold: the best baseline of the column):\n")
         print(head_table(runs, head))

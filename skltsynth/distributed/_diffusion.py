@@ -43,9 +43,10 @@ def is_diffusion(resampler):
 def check_diffusion(resampler, task):
     """Refuse (or warn about) settings the distributed path does not reproduce."""
     name = type(resampler).__name__
-    if getattr(resampler, "strength", 1.0) < 1.0:
+    if resampler._strength(task) < 1.0:
         raise ValueError(f"DaskResampler runs {name} with strength=1 only (SDEdit from real "
-                         f"seed rows is not distributed); got strength={resampler.strength}.")
+                         f"seed rows is not distributed); got strength={resampler.strength} "
+                         f"({resampler._strength(task):g} for {task}).")
     if getattr(resampler, "guidance", None) is not None:
         raise ValueError(f"DaskResampler does not run {name} with guidance; set guidance=None.")
     if getattr(resampler, "synthetic_ratio", None) is not None:

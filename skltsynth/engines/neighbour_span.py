@@ -7,6 +7,11 @@ DIR-bin seed pool), a draw is
     ``v = x + sum_j z_j (x_j - x)``,  ``z_j ~ N(0, scale^2 / k)``,
 
 renormalised to the unit sphere (then, by the caller, to the seed's norm).
+With ``interpolate=True`` the kernel is centred on a SMOTE point instead of
+the seed: ``v = x + u (x_i - x) + sum_j z_j (x_j - x)`` with ``x_i`` one of
+the ``k`` neighbours drawn uniformly and ``u ~ U(0, 1)`` -- the interpolated
+row lies between two real rows (where a neighbour-based head looks for
+them), the noise spreads it inside the span.
 The noise is Gaussian inside the local affine span of the group's real rows,
 with the covariance of the offsets to the neighbours: it spreads the group
 along the directions in which its real rows actually differ, never along
@@ -20,7 +25,10 @@ hull a little while staying in the span.
 * :func:`pool_neighbours` -- indices of the ``k`` nearest other rows of a
   pool by cosine, blocked on a torch device;
 * :func:`span_draws` -- the draws for given seeds, vectorised over rows (a
-  loop over the ``k`` neighbour slots only).
+  loop over the ``k`` neighbour slots only);
+* :func:`pooled_span_rows` -- one interpolated span draw per requested row
+  from its group's pool, at the seed's norm (the SDEdit start rows of the
+  diffusion resamplers for classes).
 """
 
 from __future__ import annotations
@@ -28,7 +36,13 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-__all__ = ["pool_neighbours", "span_draws", "unit_rows"]
+__all__ = ["SPAN_NEIGHBORS", "SPAN_SCALE", "pool_neighbours", "pooled_span_rows", "span_draws",
+           "unit_rows"]
+
+#: Default neighbours ``k`` of the span kernel (capped at the pool size minus one).
+SPAN_NEIGHBORS = 8
+#: Default standard deviation of the total span weight ``sum_j z_j``.
+SPAN_SCALE = 0.5
 
 # Similarities (rows x pool) one block of the neighbour search may hold.
 _BLOCK_ELEMENTS = 1 << 22
@@ -94,7 +108,7 @@ def pool_neighbours(U, k, *, device=None):
     return out
 
 
-def span_draws(U, seeds, neighbours, scale, rng):
+def span_draws(U, seeds, neighbours, scale, rng, *, interpolate=False):
     """Unit draws ``x + sum_j z_j (x_j - x)`` around the given seed rows.
 
     Parameters
@@ -109,7 +123,11 @@ def span_draws(U, seeds, neighbours, scale, rng):
         Standard deviation of the total weight: ``z_j ~ N(0, scale^2 / k)``,
         so ``sum_j z_j`` has standard deviation ``scale`` whatever ``k``.
     rng : numpy.random.Generator
-        Source of the weights (one ``(m, k)`` normal draw).
+        Source of the weights (one ``(m, k)`` normal draw; with
+        ``interpolate``, then one neighbour slot and one uniform per draw).
+    interpolate : bool, default=False
+        Centre each draw on ``x + u (x_i - x)``, ``x_i`` a random one of the
+        seed's neighbours, ``u ~ U(0, 1)`` (SMOTE's point), instead of on ``x``.
 
     Returns
     -------
@@ -131,8 +149,12 @@ def span_draws(U, seeds, neighbours, scale, rng):
     k = neighbours.shape[1]
     z = rng.standard_normal((seeds.size, k)) * (float(scale) / np.sqrt(k))
     base = U[seeds]
-    draws = base * (1.0 - z.sum(axis=1))[:, None]
     nbr = neighbours[seeds]
+    if interpolate:
+        slot = np.minimum(np.floor(rng.random(seeds.size) * k).astype(np.int64), k - 1)
+        u = rng.random(seeds.size)
+        z[np.arange(seeds.size), slot] += u  # x + u (x_i - x) + sum_j z_j (x_j - x)
+    draws = base * (1.0 - z.sum(axis=1))[:, None]
     for j in range(k):  # k slots, each vectorised over all draws
         draws += z[:, j, None] * U[nbr[:, j]]
     norms = np.linalg.norm(draws, axis=1, keepdims=True)
@@ -140,3 +162,59 @@ def span_draws(U, seeds, neighbours, scale, rng):
     if flat.any():
         draws[flat], norms[flat] = base[flat], 1.0
     return draws / norms
+
+
+def pooled_span_rows(X, groups, pools, rng, *, k=SPAN_NEIGHBORS, scale=SPAN_SCALE,
+                     device=None):
+    """One interpolated span draw per requested row, from its group's pool.
+
+    For each group, seeds are drawn uniformly from its pool and
+    :func:`span_draws` (``interpolate=True``) moves each one to SMOTE's point
+    towards a random one of its ``k`` nearest pool rows plus Gaussian noise in
+    their span; the draw is rescaled to the seed's norm.  A pool of one row
+    gives copies of that row.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+        Rows the pools index.
+    groups : ndarray of int, shape (m,)
+        Group of every row to make.
+    pools : dict of int to ndarray
+        Group -> row indices of ``X`` (e.g.
+        :meth:`skltsynth.policy.targets.ResamplingPlan.seed_pool`).
+    rng : numpy.random.Generator
+    k : int, default=SPAN_NEIGHBORS
+    scale : float, default=SPAN_SCALE
+    device : torch.device or str, default=None
+        Device of the neighbour search.
+
+    Returns
+    -------
+    rows : ndarray of shape (m, d), float64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skltsynth.engines.neighbour_span import pooled_span_rows
+    >>> X = np.array([[1.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 1.0]])
+    >>> rows = pooled_span_rows(X, np.array([0, 0, 1]), {0: np.array([0, 1]), 1: np.array([2])},
+    ...                         np.random.default_rng(0))
+    >>> bool(np.all(rows[:2, 2] == 0)), rows[2].tolist()
+    (True, [0.0, 0.0, 1.0])
+    """
+    groups = np.asarray(groups, dtype=np.int64)
+    out = np.empty((groups.size, np.shape(X)[1]), dtype=np.float64)
+    for g in np.unique(groups):
+        where = np.flatnonzero(groups == g)
+        pool = np.asarray(pools[int(g)], dtype=np.int64)
+        pick = np.minimum(np.floor(rng.random(where.size) * pool.size).astype(np.int64),
+                          pool.size - 1)
+        if pool.size < 2:
+            out[where] = X[pool[pick]]
+            continue
+        U, norms = unit_rows(X[pool])
+        draws = span_draws(U, pick, pool_neighbours(U, k, device=device), scale, rng,
+                           interpolate=True)
+        out[where] = draws * norms[pick][:, None]
+    return out

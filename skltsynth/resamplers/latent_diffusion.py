@@ -234,6 +234,10 @@ device, random_state, verbose
     True
     """
 
+    #: SDEdit from real rows of the bin for a continuous target; for classes from
+    #: interpolated rows of the class, close to the start (see ``strength``).
+    _AUTO_STRENGTH = {"classification": 0.2, "regression": 0.5}
+
     _parameter_constraints: dict = {
         **BaseDiffusionResampler._parameter_constraints,
         "priority_lambda": [Interval(numbers.Real, 0, 1, closed="both"), None],
@@ -260,7 +264,7 @@ device, random_state, verbose
         schedule="cosine",
         ema=True,
         sampler="ddim",
-        strength=0.5,
+        strength="auto",
         cfg_scale=1.0,
         contrastive_weight=0.0,
         guidance=None,
@@ -375,7 +379,7 @@ device, random_state, verbose
             x0, targets = interpolate_in_pools(X, None if classes else y, groups, pools, self._rng)
             if classes:
                 targets = plan.group_values[groups]
-            x_start = (None if float(self.strength) >= 1.0
+            x_start = (None if self._strength(plan.task) >= 1.0
                        else torch.as_tensor(np.asarray(x0, dtype=np.float32)))
         else:
             targets = plan.synthetic_targets(groups, self._rng)
@@ -406,7 +410,8 @@ device, random_state, verbose
         snap = not classes if self.snap_discrete == "auto" else bool(self.snap_discrete)
         self._levels = DiscreteLevels().fit(X) if snap else None
         interpolate = self._start_mode(plan) == "interpolate"
-        pools = plan.seed_pool(min_rows=2) if interpolate or self.strength < 1.0 else None
+        pools = (plan.seed_pool(min_rows=2)
+                 if interpolate or self._strength(plan.task) < 1.0 else None)
         generator = self._torch_generator()
         X_new, targets = self._draw(engine, X, y, plan, groups, pools, generator)
         self.rejection_rate_ = 0.0

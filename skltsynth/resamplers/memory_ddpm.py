@@ -170,7 +170,7 @@ class MemoryDDPMResampler(BaseDiffusionResampler):
         schedule="cosine",
         ema=True,
         sampler="ddim",
-        strength=1.0,
+        strength="auto",
         cfg_scale=1.0,
         contrastive_weight=0.0,
         guidance=None,
@@ -304,7 +304,7 @@ class MemoryDDPMResampler(BaseDiffusionResampler):
             labels=cond)
         new_groups = plan.new_groups()
         new_cond = target_index[new_groups]
-        pools = plan.seed_pool() if self.strength < 1.0 else None
+        pools = plan.seed_pool() if self._strength(plan.task) < 1.0 else None
         X_new = self._sample(
             engine, new_cond, cond_type="class", x_start=self._start_rows(X, new_groups, pools),
             generator=self._torch_generator(), dtype=X.dtype)

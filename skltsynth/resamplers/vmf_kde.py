@@ -10,7 +10,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._random import check_random_state, torch_generator
 from .base import BaseEmbeddingResampler, SyntheticRows
-from ..engines.neighbour_span import pool_neighbours, span_draws, unit_rows
+from ..engines.neighbour_span import (SPAN_NEIGHBORS, SPAN_SCALE, pool_neighbours, span_draws,
+                                      unit_rows)
 from ..engines.vmf import kappa_from_cosine, nearest_neighbor_cosine, sample_vmf
 
 __all__ = ["VMFKDEResampler", "fallback_rows", "global_fallback_kappa", "local_kappa",
@@ -216,8 +217,11 @@ class VMFKDEResampler(BaseEmbeddingResampler):
     The default kernel (``kernel="span"``) is a Gaussian in the span of the
     seed's ``span_neighbors`` nearest rows of its group: a draw is
     ``x + sum_j z_j (x_j - x)`` with ``z_j ~ N(0, span_scale^2 / k)``,
-    renormalised.  It spreads rows along the directions in which the group's
-    real rows differ, where its unseen rows lie too.  ``kernel="vmf"`` is
+    renormalised; for class labels (``span_interpolation="auto"``) it is
+    centred on SMOTE's point ``x + u (x_i - x)`` (``x_i`` a random one of the
+    neighbours, ``u ~ U(0, 1)``) instead of on the seed.  It spreads rows
+    along the directions in which the group's real rows differ, where its
+    unseen rows lie too.  ``kernel="vmf"`` is
     the isotropic vMF-KDE: the kernel of row ``i`` is a vMF centred on it,
     with a local concentration ``kappa_i`` set from the cosine ``c_i`` to its
     nearest neighbour of the same group, bounded by default so that no kernel
@@ -238,6 +242,15 @@ class VMFKDEResampler(BaseEmbeddingResampler):
         cosine kNN head reached few-shot accuracy 0.63 with ``"vmf"``, 0.83
         with ``"span"`` and 0.82 with SMOTE; see the user guide for the
         whole head matrix.
+    span_interpolation : bool or "auto", default="auto"
+        Centre the span kernel on an interpolated point between the seed and
+        a random one of its neighbours (SMOTE's point) rather than on the
+        seed.  ``"auto"``: True for class labels, False for a continuous
+        target (a DIR row keeps its seed's target, so it stays at the seed).
+        Chosen on the CLINC150-LT validation split over the five benchmark
+        heads: it lifts the cosine kNN head from below SMOTE to above it
+        (few-shot 0.830 vs 0.822, mean of seeds 0-2) at no cost on the
+        others (see the user guide).
     span_neighbors : int, default=8
         Neighbours ``k`` of the same group whose offsets span the noise
         (capped at the group size minus one, so a 5-row class uses its 4
@@ -401,14 +414,16 @@ class VMFKDEResampler(BaseEmbeddingResampler):
         "kernel": [StrOptions({"span", "vmf"})],
         "span_neighbors": [Interval(numbers.Integral, 1, None, closed="left")],
         "span_scale": [Interval(numbers.Real, 0, None, closed="neither")],
+        "span_interpolation": ["boolean", StrOptions({"auto"})],
     }
 
     def __init__(
         self,
         *,
         kernel="span",
-        span_neighbors=8,
-        span_scale=0.5,
+        span_neighbors=SPAN_NEIGHBORS,
+        span_scale=SPAN_SCALE,
+        span_interpolation="auto",
         bandwidth=1.0,
         kappa="moment",
         kappa_max=1e5,
@@ -507,7 +522,8 @@ class VMFKDEResampler(BaseEmbeddingResampler):
             rng = self._stream_rng(_SAMPLE_STREAM, g, b)
             pick = np.minimum(np.floor(rng.random(k) * size).astype(np.int64), size - 1)
             if span:
-                draws = span_draws(U, pick, neighbours, self.span_scale, rng)
+                draws = span_draws(U, pick, neighbours, self.span_scale, rng,
+                                   interpolate=self._interpolates(plan.task))
                 X_parts.append((draws * norms[pick][:, None]).astype(X_pool.dtype, copy=False))
             else:
                 X_parts.append(self._vmf_draws(X_pool[pick], norms[pick], kappa_pool[pick], rng,
@@ -526,6 +542,12 @@ class VMFKDEResampler(BaseEmbeddingResampler):
         if not X_parts:
             return np.empty((0, d), dtype=X_pool.dtype), y_pool[:0]
         return np.concatenate(X_parts), np.concatenate(y_parts)
+
+    def _interpolates(self, task):
+        """``span_interpolation`` resolved for ``task`` (``"auto"``: classes only)."""
+        if self.span_interpolation == "auto":
+            return task == "classification"
+        return bool(self.span_interpolation)
 
     def _vmf_draws(self, mu, norms, kappa, rng, step):
         """One vMF draw around each row of ``mu`` (rescaled to ``norms``)."""
