@@ -92,6 +92,12 @@ class LongtailGuidance:
     ----------
     fn_ : callable
         The torch signal in use.
+    region : DataRegion or None
+        The real rows' region guided x0 estimates are projected into (set on
+        a copy by :meth:`within`; the diffusion resamplers do it with their
+        training rows, so guided rows stay on the data).
+    n_projected_ : int
+        Rows that copy's :meth:`project` moved on the last sampling step.
 
     Examples
     --------

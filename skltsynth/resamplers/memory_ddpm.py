@@ -85,9 +85,12 @@ class MemoryDDPMResampler(BaseDiffusionResampler):
         Also weight the *real* rows by their class cost ``gamma_c`` (the
         cost-sensitive loss of the CSL framework the paper builds on), in
         ``sample_weight_[:n]``; :class:`~skltsynth.ResampledEstimator` passes
-        it on.  Off by default: after the classes are balanced by synthetic
-        rows, the class cost on real rows corrects the imbalance a second
-        time (see the user guide for the measurement).
+        it on.  Off by default, chosen on the CLINC150-LT validation split
+        (2 seeds, logistic regression): on, few-shot accuracy rose 3.5
+        points but many-shot fell 6.3 and overall (class-balanced) accuracy
+        1.1 -- after the synthetic rows balance the classes, the class cost on
+        real rows corrects the imbalance a second time.  Heads that take no
+        ``sample_weight`` (kNN) are unaffected.  See the user guide.
     sampling_strategy, target_type, n_bins, bin_width, synthetic_target, device, random_state, verbose
         See :class:`~skltsynth.resamplers.base.BaseEmbeddingResampler`.
 
