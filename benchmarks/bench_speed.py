@@ -10,21 +10,28 @@
     and in process CPU time (on a shared machine the CPU-time ratio is the
     steadier one).
 ``--part diffusion``
-    The diffusion engine through today's resamplers on two problems, each
-    next to SMOTE on the same rows and next to its compute bound (see
-    :func:`compute_bound`): 5,000 x 384 long-tailed classes (50 classes) and
-    20,000 x 13 regression.
+    The default ``fit_resample`` of LatentDiffusionResampler and
+    MemoryDDPMResampler on 5,000 x 384 long-tailed classes (50 classes) and
+    20,000 x 13 long-tailed regression, each next to SMOTE / SMOTER on the
+    same rows, split into engine fit, sampling and the rest, the fit and the
+    sampling each next to its compute bound (FLOPs at the measured matmul
+    throughput of the engine's precision).  Two settings: the engine forced
+    to float32 (as before the precision setting, and as on hardware without
+    native bfloat16) and the defaults (``precision="auto"``).
 ``--part quality``
-    The previous fixed engine defaults against the sized ones
-    (:func:`skltsynth.engines.diffusion.engine_size`) through LatentDiffusionResampler,
-    same seed: LR and kNN few-shot accuracy on the CLINC150-LT validation
-    split, Ridge and HGB few-shot MSE on the STS-B-DIR dev split (never test).
+    The same two settings side by side at the same seed, through both
+    resamplers: LR and kNN accuracy (all and few-shot) on the CLINC150-LT
+    validation split, Ridge and HGB MSE (all and few-shot) on the STS-B-DIR
+    validation split (never test).
 
 Threads: ``--threads`` (default 1) sets ``torch.set_num_threads`` for both
 sides of every ratio (run with ``OMP_NUM_THREADS`` equal to it, as the
 ``COMMAND`` below does).  ``torch.randn`` on a CPU generator is single-threaded
 whatever the setting, so with more threads only the sampler's other passes
-speed up.  A GPU is used when present and reported as such (``device``
+speed up.  The committed diffusion timings are single-threaded: on the
+shared, oversubscribed 2-core machine two OpenMP threads mostly wait for each
+other, while one thread's CPU seconds bound the wall time the same run takes
+on one idle core (and so on two).  A GPU is used when present and reported as such (``device``
 field); the committed results say which device they were measured on.
 
 Usage::
@@ -55,8 +62,7 @@ if str(ROOT) not in sys.path:
 
 RESULTS = ROOT / "docs" / "benchmark" / "speed"
 COMMAND = ("OMP_NUM_THREADS=1 python benchmarks/bench_speed.py --part vmf --save; "
-           "OMP_NUM_THREADS=2 python benchmarks/bench_speed.py --part diffusion --threads 2 "
-           "--save; "
+           "OMP_NUM_THREADS=1 python benchmarks/bench_speed.py --part diffusion --save; "
            "OMP_NUM_THREADS=1 python benchmarks/bench_speed.py --part quality --save")
 
 
