@@ -18,6 +18,7 @@ __all__ = [
     "DIFFUSION_FAST_PARAMS",
     "default_head",
     "default_head_text",
+    "diffusion_defaults_text",
     "fast_params_text",
     "shot_thresholds",
 ]
@@ -106,3 +107,18 @@ def fast_params_text(params=None):
     """``"train_steps=300, sampling_steps=20, ..."`` (or any ``params``) as ``k=v`` text."""
     params = DIFFUSION_FAST_PARAMS if params is None else params
     return ", ".join(f"{k}={v!r}" for k, v in params.items())
+
+
+def diffusion_defaults_text(params=None):
+    """The diffusion resamplers' own defaults of the keys of ``params`` as ``k=v`` text.
+
+    Read from the signature of :class:`~skltsynth.LatentDiffusionResampler`
+    (the one definition), e.g. ``"train_steps='auto', sampling_steps=25, ..."``.
+    """
+    import inspect
+
+    from .resamplers.latent_diffusion import LatentDiffusionResampler
+
+    signature = inspect.signature(LatentDiffusionResampler.__init__).parameters
+    keys = DIFFUSION_FAST_PARAMS if params is None else params
+    return fast_params_text({k: signature[k].default for k in keys})

@@ -1,4 +1,4 @@
-"""Precision of the denoiser's products: float32 or bfloat16 autocast (engines/diffusion/precision)."""
+"""Precision of the denoiser's products: float32 or bfloat16 autocast (engines.diffusion)."""
 
 import pytest
 import torch

@@ -37,3 +37,18 @@ def test_rejects_non_positive_integers(bad):
         engine_size(bad, 10)
     with pytest.raises(ValueError, match="n_groups"):
         engine_size(10, 10, bad)
+
+
+def test_fast_help_states_the_resamplers_own_defaults(capsys):
+    from skltsynth._defaults import DIFFUSION_FAST_PARAMS, diffusion_defaults_text
+    from skltsynth.cli import build_parser
+    from skltsynth.engines.diffusion import DiffusionConfig
+
+    text = diffusion_defaults_text()
+    assert "train_steps='auto'" in text and "hidden_dim='auto'" in text
+    assert f"sampling_steps={DiffusionConfig().sampling_steps}" in text
+    assert set(k for k in DIFFUSION_FAST_PARAMS) == {p.split("=")[0] for p in text.split(", ")}
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["benchmark", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert f"(defaults {text};" in help_text and "1000, 25, 512, 3" not in help_text
