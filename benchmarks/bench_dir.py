@@ -173,9 +173,16 @@ def main():
     ap.add_argument("--smogn-max-rows", type=int, default=6000)
     ap.add_argument("--split", choices=["test", "val"], default="test")
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--from-json", nargs="+", type=Path, default=None,
+                    help="tabulate the rows of earlier runs (e.g. one per seed, run in "
+                         "parallel) instead of running")
     args = ap.parse_args()
-    rows = run(args.datasets, args.seeds, args.engine, args.smogn_max_rows, args.heads,
-               args.split)
+    if args.from_json:
+        rows = [r for f in args.from_json for r in json.loads(f.read_text())]
+        rows.sort(key=lambda r: (r["dataset"], r["seed"]))
+    else:
+        rows = run(args.datasets, args.seeds, args.engine, args.smogn_max_rows, args.heads,
+                   args.split)
     args.out.mkdir(parents=True, exist_ok=True)
     tag = "_".join(args.datasets) + ("" if args.split == "test" else f"_{args.split}")
     (args.out / f"results_{tag}.json").write_text(json.dumps(rows, indent=1))
