@@ -1,10 +1,14 @@
 """LatentDiff: conditional diffusion in embedding space for imbalanced regression.
 
 A conditional denoiser (:class:`skltsynth.engines.diffusion.FeatureDiffusion`,
-v-prediction, cosine schedule, EMA weights) is trained on the real rows; new
-rows are drawn conditioned on the target of the bin (or class) they are made
-for, spread over bins by priority (per-bin error of a quick ridge model and
-rarity), and filtered by a Mahalanobis quality gate
+v-prediction, cosine schedule, EMA weights) is trained on the real rows.  For
+a continuous target, a new row starts as a SMOTER interpolation between two
+real rows of its DIR bin, with the interpolated target, and the denoiser,
+conditioned on that target, corrects it (SDEdit; "interpolation plus a learnt
+kernel"); classes start from real rows of the class.  Rows are spread over
+bins by the flattening plan (or the LatentDiff priority: per-bin error of a
+quick ridge model and rarity), capped per bin, put on the levels of discrete
+columns, and filtered by a Mahalanobis quality gate
 (:class:`skltsynth.policy.quality.MahalanobisGate`).
 """
 
