@@ -44,10 +44,10 @@ def test_both_resamplers_share_the_base_parameters():
         for name in shared:  # one constraint definition for each shared parameter
             assert cls._parameter_constraints[name] is BaseDiffusionResampler._parameter_constraints[name]
     ld, md = LatentDiffusionResampler(), MemoryDDPMResampler()
-    # same defaults, except SDEdit strength: LatentDiff starts from real rows of the bin (0.5)
+    # same defaults, except SDEdit strength: LatentDiff starts from interpolated rows (0.3)
     same = shared - {"strength"}
     assert {k: ld.get_params()[k] for k in same} == {k: md.get_params()[k] for k in same}
-    assert (ld.strength, md.strength) == (0.5, 1.0)
+    assert (ld.strength, md.strength) == (0.3, 1.0)
 
 
 @pytest.mark.parametrize("cls", CLASSES)
