@@ -1,10 +1,14 @@
 """LatentDiff: conditional diffusion in embedding space for imbalanced regression.
 
 A conditional denoiser (:class:`skltsynth.engines.diffusion.FeatureDiffusion`,
-v-prediction, cosine schedule, EMA weights) is trained on the real rows; new
-rows are drawn conditioned on the target of the bin (or class) they are made
-for, spread over bins by priority (per-bin error of a quick ridge model and
-rarity), and filtered by a Mahalanobis quality gate
+v-prediction, cosine schedule, EMA weights) is trained on the real rows.  For
+a continuous target, a new row starts as a SMOTER interpolation between two
+real rows of its DIR bin, with the interpolated target, and the denoiser,
+conditioned on that target, corrects it (SDEdit; "interpolation plus a learnt
+kernel"); classes start from real rows of the class.  Rows are spread over
+bins by the flattening plan (or the LatentDiff priority: per-bin error of a
+quick ridge model and rarity), capped per bin, put on the levels of discrete
+columns, and filtered by a Mahalanobis quality gate
 (:class:`skltsynth.policy.quality.MahalanobisGate`).
 """
 
@@ -42,10 +46,6 @@ _RETRY_BLOCK_ROWS = 65536
 #: bins hold at least this many real rows (fewer cannot show the denoiser, nor
 #: the gate, what the bin looks like).
 MIN_BIN_SUPPORT = 5
-
-#: ``synthetic_ratio="auto"`` for a continuous target: synthetic rows requested
-#: per input row (before the per-bin caps).
-DEFAULT_REGRESSION_RATIO = 1.0
 
 
 def quantile_scores(reference, values):
@@ -94,17 +94,18 @@ class LatentDiffusionResampler(BaseDiffusionResampler):
 
     **How many rows, and where** (regression):
 
-    * the *requested total* is ``round(synthetic_ratio * n_samples)`` (as
-      many rows as the input with the default ``"auto"``); with ``synthetic_ratio=None`` it is
-      the number of rows the base plan for ``sampling_strategy`` makes
-      (``"auto"`` = flatten the LDS-smoothed bin density up to the fullest
-      bin; a float flattens up to that fraction of it);
-    * ``priority_lambda`` spreads that total over bins with priority
+    * the *requested total* is the number of rows the base plan for
+      ``sampling_strategy`` makes (``synthetic_ratio="auto"`` or None;
+      ``sampling_strategy="auto"`` = flatten the LDS-smoothed bin density up
+      to the fullest bin, a float flattens up to that fraction of it), or
+      ``round(synthetic_ratio * n_samples)`` for a number;
+    * with the default ``priority_lambda=None`` the rows keep the base
+      plan's spread (the rarer the bin, the more rows); a number spreads
+      the total with the LatentDiff priority
       ``lam * e_b + (1 - lam) * (1 - n_b / max n)``
       (:func:`skltsynth.policy.targets.priority_shares`), ``e_b`` the per-bin
-      out-of-fold error of a ridge model (:func:`skltsynth.policy.priority.bin_errors`).
+      out-of-fold error of a ridge model (:func:`skltsynth.policy.priority.bin_errors`);
       ``priority_lambda=0`` is purely count-based (rarity);
-      ``priority_lambda=None`` keeps the base plan's spread;
     * **caps**: a bin receives at most ``ceil(bin_cap * n_b)`` rows, and none
       unless it and its two neighbouring bins hold at least
       ``MIN_BIN_SUPPORT`` (5) real rows; rows a full bin cannot take go to
@@ -141,15 +142,15 @@ class LatentDiffusionResampler(BaseDiffusionResampler):
     Parameters
     ----------
 %(diffusion_parameters)s
-    priority_lambda : float in [0, 1] or None, default=0.9
+    priority_lambda : float in [0, 1] or None, default=None
         Weight of the per-bin error in the priority allocation (regression);
-        see above.
+        None keeps the base plan's spread.  See above.
     synthetic_ratio : float > 0, "auto" or None, default="auto"
         Requested synthetic rows as a ratio of the input size (regression:
         before the per-bin caps); None = the base plan's total for
-        ``sampling_strategy``; ``"auto"`` = 1.0 for a continuous target
-        with a string or float ``sampling_strategy``, None otherwise.
-    bin_cap : float > 0, default=3.0
+        ``sampling_strategy``; ``"auto"`` = the same, without the warning
+        when the caps hold fewer rows.
+    bin_cap : float > 0, default=10.0
         Regression: most synthetic rows per bin, as a multiple of its real
         rows (rounded up).  See above.
     condition : {"quantile", "value"}, default="quantile"
@@ -236,7 +237,7 @@ device, random_state, verbose
 
     #: SDEdit from real rows of the bin for a continuous target; for classes from
     #: interpolated rows of the class, close to the start (see ``strength``).
-    _AUTO_STRENGTH = {"classification": 0.2, "regression": 0.5}
+    _AUTO_STRENGTH = {"classification": 0.2, "regression": 0.3}
 
     _parameter_constraints: dict = {
         **BaseDiffusionResampler._parameter_constraints,
@@ -272,9 +273,9 @@ device, random_state, verbose
         denoiser="mlp",
         loss_weighting="min_snr",
         warm_start=False,
-        priority_lambda=0.9,
+        priority_lambda=None,
         synthetic_ratio="auto",
-        bin_cap=3.0,
+        bin_cap=10.0,
         condition="quantile",
         start="auto",
         snap_discrete="auto",
@@ -301,7 +302,7 @@ device, random_state, verbose
                 "combined with an explicit dict or callable sampling_strategy."
             )
         if ratio == "auto":
-            ratio = DEFAULT_REGRESSION_RATIO if task == "regression" and not explicit else None
+            ratio = None
         plan, strategy = super()._plan(X, y, task)
         self.bin_errors_ = None
         if explicit:
