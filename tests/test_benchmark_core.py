@@ -482,3 +482,21 @@ def test_summary_tool_tables_per_head_and_same_run_ratios(tmp_path, capsys):
     assert "| smote | **0.900** | **0.700** | 1.00 |" in lr
     assert "| ros | 0.600 | 0.600 | 0.10 |" in lr
     assert "| `vmf_kde` | 0.950 | 0.600 | 0.50 |" in lr
+
+
+def test_summary_tool_plots_the_merged_matrix_per_head(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    tool = _summary_tool()
+    a = {"command": "a", "results": {"lr": [_row("lr", "smote", 0, 0.9, 0.7, 2.0)],
+                                     "knn": [_row("knn", "smote", 0, 0.75, 0.6, 2.0)]}}
+    b = {"command": "b", "results": {"lr": [_row("lr", "smote", 0, 0.9, 0.7, 2.0),
+                                            _row("lr", "vmf_kde", 0, 0.95, 0.6, 1.0)]}}
+    for name, payload in (("a", a), ("b", b)):
+        (tmp_path / f"{name}.json").write_text(json.dumps(payload))
+    figs = tmp_path / "figs"
+    assert tool.main("--plots", str(figs), str(tmp_path / "a.json"), str(tmp_path / "b.json")) == 0
+    assert sorted(p.name for p in figs.iterdir()) == ["clinc150_knn.png", "clinc150_lr.png"]
+    assert "--plots" not in capsys.readouterr().out
