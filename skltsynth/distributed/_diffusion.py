@@ -160,7 +160,7 @@ def diffusion_synthetic_parts(resampler, layout, sample, dtype, rows_per_task):
     """
     plan = layout.plan
     model = dask.delayed(_train, pure=True)(clone(resampler), sample, plan, layout.classes)
-    strength = float(getattr(resampler, "strength", 1.0))
+    strength = resampler._strength(plan.task)
     p = dask.delayed(plan, pure=True)
     parts = []
     for g, n_new in plan.n_new.items():
