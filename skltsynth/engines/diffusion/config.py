@@ -104,7 +104,8 @@ class DiffusionConfig:
         Precision of the denoiser's matrix products in training and sampling
         (:mod:`.precision`): ``"auto"`` uses bfloat16 autocast (float32
         weights, optimiser, loss and sampler arithmetic) where the device has
-        native bfloat16 matrix units, float32 elsewhere.
+        native bfloat16 matrix units and the denoiser is at least
+        ``precision.MIN_BFLOAT16_WIDTH`` wide, float32 elsewhere.
     """
 
     cond_type: str = "class"
