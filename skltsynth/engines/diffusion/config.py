@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
+from ..._defaults import DIFFUSION_SAMPLING_STEPS
 from .denoiser import COND_TYPES
 from .precision import PRECISIONS
 from .schedules import PREDICTION_TYPES, SCHEDULES
@@ -139,7 +140,7 @@ class DiffusionConfig:
     n_iter_no_change: int = 4
     validation_interval: int = 50
     tol: float = 2e-3
-    sampling_steps: int = 25
+    sampling_steps: int = DIFFUSION_SAMPLING_STEPS
     eta: float = 0.0
     cfg_scale: float = 1.0
     sample_batch_size: int = 4096
