@@ -12,14 +12,6 @@ from skltsynth.engines.diffusion.precision import (
 )
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _single_thread():
-    n_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n_threads)
-
-
 def _data():
     g = torch.Generator().manual_seed(0)
     y = torch.arange(2).repeat_interleave(100)
