@@ -236,16 +236,19 @@ class _EnginePhases:
 TIMING_SETTINGS = (("float32 (before)", True), ("defaults (after)", False))
 
 
-def bench_diffusion(device, resamplers=("LatentDiff", "MemoryDDPM")):
+def bench_diffusion(device, resamplers=("LatentDiff", "MemoryDDPM"), problems=None):
     """Default fit_resample of each diffusion resampler on the two problems, with phases."""
     from imblearn.over_sampling import SMOTE
 
     from skltsynth.resamplers._smoter import SMOTER
 
-    problems = {"classes 5k x 384": long_tailed_classes(),
-                "regression 20k x 13": long_tailed_regression()}
+    makers = {"classes 5k x 384": long_tailed_classes,
+              "regression 20k x 13": long_tailed_regression}
     rows = []
-    for name, (X, y) in problems.items():
+    for name, make in makers.items():
+        if problems and not any(name.startswith(p) for p in problems):
+            continue
+        X, y = make()
         classes = name.startswith("classes")
         baseline = SMOTE(random_state=0) if classes else SMOTER(random_state=0)
         _, smote_wall, smote_cpu = _timed(lambda: baseline.fit_resample(X, y))
@@ -316,7 +319,7 @@ def _diffusion_markdown(result):
 
 def run_diffusion(args, device, machine):
     result = {"machine": machine, "command": COMMAND.split("; ")[1],
-              "rows": bench_diffusion(device)}
+              "rows": bench_diffusion(device, problems=args.problems)}
     return result, _diffusion_markdown(result)
 
 
@@ -435,6 +438,8 @@ def main(argv=None):
     parser.add_argument("--n", type=int, default=200_000, help="rows of the vMF benchmark")
     parser.add_argument("--dims", type=int, nargs="+", default=[384, 768, 1024])
     parser.add_argument("--device", default=None, help="default: cuda when available, else cpu")
+    parser.add_argument("--problems", nargs="+", default=None, choices=("classes", "regression"),
+                        help="diffusion part: only these problems (default: both)")
     parser.add_argument("--save", action="store_true", help=f"write results under {RESULTS}")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)

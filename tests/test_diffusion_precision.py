@@ -5,15 +5,11 @@ import torch
 
 from skltsynth import LongtailGuidance
 from skltsynth.engines.diffusion import DiffusionConfig, FeatureDiffusion
-from skltsynth.engines.diffusion.precision import at_precision, resolve_precision
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _single_thread():
-    n_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n_threads)
+from skltsynth.engines.diffusion.precision import (
+    MIN_BFLOAT16_WIDTH,
+    at_precision,
+    resolve_precision,
+)
 
 
 def _data():
@@ -28,6 +24,8 @@ def test_resolve_precision_and_errors():
     assert resolve_precision("bfloat16", "cpu") == "bfloat16"
     assert resolve_precision("auto", "cpu") in ("float32", "bfloat16")
     assert resolve_precision("auto", "meta") == "float32"
+    assert resolve_precision("auto", "cpu", width=MIN_BFLOAT16_WIDTH - 1) == "float32"
+    assert resolve_precision("bfloat16", "cpu", width=8) == "bfloat16"  # asked for: kept
     with pytest.raises(ValueError, match="precision"):
         resolve_precision("float16", "cpu")
     with pytest.raises(ValueError, match="precision"):

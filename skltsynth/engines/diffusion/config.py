@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
+from ..._defaults import DIFFUSION_SAMPLING_STEPS
 from .denoiser import COND_TYPES
 from .precision import PRECISIONS
 from .schedules import PREDICTION_TYPES, SCHEDULES
@@ -104,7 +105,8 @@ class DiffusionConfig:
         Precision of the denoiser's matrix products in training and sampling
         (:mod:`.precision`): ``"auto"`` uses bfloat16 autocast (float32
         weights, optimiser, loss and sampler arithmetic) where the device has
-        native bfloat16 matrix units, float32 elsewhere.
+        native bfloat16 matrix units and the denoiser is at least
+        ``precision.MIN_BFLOAT16_WIDTH`` wide, float32 elsewhere.
     """
 
     cond_type: str = "class"
@@ -138,7 +140,7 @@ class DiffusionConfig:
     n_iter_no_change: int = 4
     validation_interval: int = 50
     tol: float = 2e-3
-    sampling_steps: int = 25
+    sampling_steps: int = DIFFUSION_SAMPLING_STEPS
     eta: float = 0.0
     cfg_scale: float = 1.0
     sample_batch_size: int = 4096

@@ -176,7 +176,7 @@ class FeatureDiffusion:
             raise ValueError(f"Need at least 2 rows to fit a diffusion model, got {n}.")
         cond_user, _ = self._prepare_cond(cond, n, fitting=True)
         self.device_ = resolve_device(device)
-        self.precision_ = resolve_precision(cfg.precision, self.device_)
+        self.precision_ = resolve_precision(cfg.precision, self.device_, cfg.hidden_dim)
         n_classes = None
         if cfg.cond_type == "class":
             n_classes = int(cond_user.max()) + 1 if cfg.n_classes is None else int(cfg.n_classes)

@@ -262,7 +262,7 @@ def train_denoiser(model, scheduler, X, cond=None, config=None, *, sample_weight
     T = scheduler.num_train_timesteps
     loss_weights = scheduler.loss_weight(torch.arange(T), config.min_snr_gamma).float().to(device)
     batch = int(config.batch_size)
-    precision = resolve_precision(config.precision, device)
+    precision = resolve_precision(config.precision, device, config.hidden_dim)
 
     val_idx = _hold_out(weights, config, generator)
     validation = None
