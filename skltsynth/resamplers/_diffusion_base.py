@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._defaults import DIFFUSION_SIZED_PARAMS
 from .base import BaseEmbeddingResampler
 from ..engines.diffusion import DiffusionConfig, FeatureDiffusion
 from ..engines.diffusion.sizing import engine_size
@@ -47,8 +48,9 @@ DIFFUSION_PARAMETERS_DOC = """\
         Denoising steps per generated row (at most the 1,000 training
         timesteps).
     hidden_dim : int or "auto", default="auto"
-        Width of the residual MLP denoiser (``"auto"``: 128-256 by dimension
-        and rows, see ``engine_size``).
+        Width of the residual MLP denoiser (``"auto"``: 128-512, the power
+        of two at or above the dimension, smaller on few rows; see
+        :func:`skltsynth.engines.diffusion.sizing.engine_size`).
     n_layers : int or "auto", default="auto"
         Residual blocks of the denoiser (``"auto"``: 2, or 3 on large data).
     batch_size : int or "auto", default="auto"
@@ -120,7 +122,7 @@ DIFFUSION_PARAMETERS_DOC = """\
 #: Engine defaults the resamplers' signatures take their values from.
 DEFAULTS = DiffusionConfig()
 #: Engine settings that ``"auto"`` sizes to the data.
-_SIZED = ("hidden_dim", "n_layers", "batch_size", "train_steps")
+_SIZED = DIFFUSION_SIZED_PARAMS
 
 
 def _docstring_defaults():
