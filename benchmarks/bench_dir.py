@@ -9,12 +9,16 @@ sqrt-inverse sample weights; SMOTER; SMOGN (package ``smogn``, only on
 tables up to ``--smogn-max-rows`` rows: it is pure Python); LatentDiff with
 its defaults (``LatentDiffusionResampler(random_state=seed)``; ``--engine
 small`` passes a smaller denoiser, for a bounded CPU run, and the table says
-so).  Seeds change the resampler and head seeds; the splits are fixed.
+so); LatentDiff+LDS: the same rows, with LDS sqrt-inverse weights of the
+resampled targets for the heads that take ``sample_weight`` (Ridge, HGB; the
+others are fitted unweighted, as for LDS).  Seeds change the resampler and
+head seeds; the splits are fixed.
 
-Errors on the *test* split: MSE overall, on few-shot bins (< 20 training
-rows), and on the top decile of the test target; mean +- std over seeds.
-Time = the resampler's fit_resample wall time as a ratio of SMOTER's in the
-same run.
+Errors on the *test* split (``--split val`` for the validation split, on
+which defaults are chosen): MSE overall, on few-shot bins (< 20 training
+rows), and on the top decile of the evaluation target; mean +- std over
+seeds.  Time = the resampler's fit_resample wall time as a ratio of SMOTER's
+in the same run (and LatentDiff's seconds, printed per seed).
 
 Run from the repository root::
 
@@ -82,17 +86,18 @@ def _smogn(X, y, seed):
     return out.drop(columns="target").to_numpy(np.float64), out["target"].to_numpy(np.float64)
 
 
-def _errors(head, X, y, w, d):
+def _errors(head, X, y, w, d, split):
     fit_kw = {} if w is None or isinstance(head, (KNeighborsRegressor, MLPRegressor)) \
         else {"sample_weight": w}
-    pred = head.fit(X, y, **fit_kw).predict(d.X_test)
-    rep = regression_shot_report(d.y_test, pred, d.y_train, d.bin_edges)
-    top = d.y_test >= np.quantile(d.y_test, 0.9)
+    X_eval, y_eval = d[f"X_{split}"], d[f"y_{split}"]
+    pred = head.fit(X, y, **fit_kw).predict(X_eval)
+    rep = regression_shot_report(y_eval, pred, d.y_train, d.bin_edges)
+    top = y_eval >= np.quantile(y_eval, 0.9)
     return {"mse": rep["mse"], "few_mse": rep["few_mse"],
-            "top_mse": float(((pred[top] - d.y_test[top]) ** 2).mean())}
+            "top_mse": float(((pred[top] - y_eval[top]) ** 2).mean())}
 
 
-def run(names, seeds, engine, smogn_max_rows, head_names):
+def run(names, seeds, engine, smogn_max_rows, head_names, split="test"):
     rows = []
     for name, d in _datasets(names):
         X, y = np.asarray(d.X_train, np.float64), np.asarray(d.y_train, np.float64)
@@ -117,7 +122,9 @@ def run(names, seeds, engine, smogn_max_rows, head_names):
                 warnings.simplefilter("always")
                 Xl, yl = res.fit_resample(X, y)
             data["LatentDiff"] = (Xl, yl, None, time.perf_counter() - t)
-            print(f"{name} seed {seed}: LatentDiff {res.n_synthetic_} rows "
+            data["LatentDiff+LDS"] = (Xl, yl, lds_weights(yl, d.bin_edges), data["LatentDiff"][3])
+            print(f"{name} seed {seed}: LatentDiff {res.n_synthetic_} rows in "
+                  f"{data['LatentDiff'][3]:.1f} s (SMOTER {data['SMOTER'][3]:.2f} s) "
                   f"(planned {res.n_planned_}, rejection {res.rejection_rate_:.2f}), "
                   f"warnings: {[str(w.message)[:90] for w in caught]}", flush=True)
             t_ref = data["SMOTER"][3]
@@ -125,7 +132,7 @@ def run(names, seeds, engine, smogn_max_rows, head_names):
                 if head_name not in head_names:
                     continue
                 for method, (Xm, ym, w, secs) in data.items():
-                    err = _errors(make(), Xm, ym, w, d)
+                    err = _errors(make(), Xm, ym, w, d, split)
                     rows.append({"dataset": name, "head": head_name, "method": method,
                                  "seed": seed, "time_vs_smoter": secs / t_ref if t_ref else 0,
                                  "n_added": int(Xm.shape[0] - X.shape[0]), **err})
@@ -133,9 +140,45 @@ def run(names, seeds, engine, smogn_max_rows, head_names):
     return rows
 
 
-def table(rows, engine):
+def new_user_case(seeds):
+    """Issue 14's new-user case at full size: a skewed target, a random 75/25 split.
+
+    ``make_regression(n_samples=1500, n_features=32, n_informative=12, noise=5,
+    random_state=3)``, ``y = exp(y / y.std())``; heads Ridge(1.0),
+    KNeighborsRegressor(10), HistGradientBoostingRegressor; test MSE and
+    top-decile MAE, plain and with LatentDiff's defaults.
+    """
+    from sklearn.datasets import make_regression
+    from sklearn.model_selection import train_test_split
+
+    X, y = make_regression(n_samples=1500, n_features=32, n_informative=12, noise=5,
+                           random_state=3)
+    y = np.exp(y / y.std())
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, random_state=0)
+    top = y_te >= np.quantile(y_te, 0.9)
+    heads = {"Ridge(1.0)": lambda s: Ridge(1.0), "kNN10": lambda s: KNeighborsRegressor(10),
+             "HGB": lambda s: HistGradientBoostingRegressor(random_state=s)}
+    lines = ["# New-user case of issue 14 (test split of a random 75/25 split; "
+             f"LatentDiff defaults, seeds {', '.join(map(str, seeds))})", "",
+             "| head | seed | MSE plain | MSE LatentDiff | ratio | top-decile MAE plain "
+             "| top-decile MAE LatentDiff | ratio | rows added |", "|---|---|---|---|---|---|---|---|---|"]
+    for seed in seeds:
+        res = LatentDiffusionResampler(random_state=seed)
+        X_res, y_res = res.fit_resample(X_tr, y_tr)
+        for name, make in heads.items():
+            errs = []
+            for Xf, yf in ((X_tr, y_tr), (X_res, y_res)):
+                p = make(seed).fit(Xf, yf).predict(X_te)
+                errs.append((float(((p - y_te) ** 2).mean()), float(np.abs(p - y_te)[top].mean())))
+            (m0, t0), (m1, t1) = errs
+            lines.append(f"| {name} | {seed} | {m0:.3f} | {m1:.3f} | {m1 / m0:.3f} | {t0:.3f} "
+                         f"| {t1:.3f} | {t1 / t0:.3f} | {res.n_synthetic_} |")
+    return "\n".join(lines) + "\n"
+
+
+def table(rows, engine, split="test"):
     keys = ("mse", "few_mse", "top_mse")
-    lines = [f"# DIR benchmark (test split; mean ± std over seeds; LatentDiff engine: {engine})",
+    lines = [f"# DIR benchmark ({split} split; mean ± std over seeds; LatentDiff engine: {engine})",
              "", "| dataset | head | method | MSE | few MSE | top-decile MSE | MSE / plain "
              "| few / plain | top / plain | rows added | time / SMOTER |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -164,14 +207,31 @@ def main():
     ap.add_argument("--engine", choices=["default", "small"], default="default")
     ap.add_argument("--heads", nargs="+", default=["Ridge", "kNN10", "HGB", "MLP"])
     ap.add_argument("--smogn-max-rows", type=int, default=6000)
+    ap.add_argument("--split", choices=["test", "val"], default="test")
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--from-json", nargs="+", type=Path, default=None,
+                    help="tabulate the rows of earlier runs (e.g. one per seed, run in "
+                         "parallel) instead of running")
+    ap.add_argument("--new-user", action="store_true",
+                    help="only the new-user case of issue 14 (writes new_user_case.md)")
     args = ap.parse_args()
-    rows = run(args.datasets, args.seeds, args.engine, args.smogn_max_rows, args.heads)
+    if args.new_user:
+        args.out.mkdir(parents=True, exist_ok=True)
+        text = new_user_case(args.seeds)
+        (args.out / "new_user_case.md").write_text(text)
+        print(text)
+        return
+    if args.from_json:
+        rows = [r for f in args.from_json for r in json.loads(f.read_text())]
+        rows.sort(key=lambda r: (r["dataset"], r["seed"]))
+    else:
+        rows = run(args.datasets, args.seeds, args.engine, args.smogn_max_rows, args.heads,
+                   args.split)
     args.out.mkdir(parents=True, exist_ok=True)
-    tag = "_".join(args.datasets)
+    tag = "_".join(args.datasets) + ("" if args.split == "test" else f"_{args.split}")
     (args.out / f"results_{tag}.json").write_text(json.dumps(rows, indent=1))
-    (args.out / f"results_{tag}.md").write_text(table(rows, args.engine))
-    print(table(rows, args.engine))
+    (args.out / f"results_{tag}.md").write_text(table(rows, args.engine, args.split))
+    print(table(rows, args.engine, args.split))
 
 
 if __name__ == "__main__":

@@ -9,8 +9,11 @@ new rows for the tail classes; each synthetic row gets a confidence weight
 
 This example fits it on the small long-tailed demo set shipped with
 skltsynth, projects real and synthetic rows of a few tail classes to 2-D
-with PCA, and draws them (marker size = confidence weight).  It then prints
-the per-shot-group quality report of :func:`skltsynth.tooling.evaluation.evaluate_synthetic`.
+with PCA and with t-SNE (:func:`skltsynth.tooling.embedding_plots.plot_real_vs_synthetic`),
+and draws them (marker size = confidence weight).  PCA shows where synthetic
+rows sit along the real rows' main directions; t-SNE shows neighbourhoods:
+whether synthetic rows mix with their own class.  It then prints the
+per-shot-group quality report of :func:`skltsynth.tooling.evaluation.evaluate_synthetic`.
 """
 
 # %%
@@ -19,10 +22,10 @@ the per-shot-group quality report of :func:`skltsynth.tooling.evaluation.evaluat
 # Small engine settings keep this at about 18 s of CPU time (one thread).
 import matplotlib.pyplot as plt
 import numpy as np
-from sklearn.decomposition import PCA
 
 from skltsynth import MemoryDDPMResampler
 from skltsynth.datasets import load_demo
+from skltsynth.tooling.embedding_plots import plot_real_vs_synthetic
 from skltsynth.tooling.evaluation import evaluate_synthetic
 
 data = load_demo()
@@ -36,28 +39,16 @@ syn = resampler.is_synthetic_
 print(f"{len(y)} real rows, {syn.sum()} synthetic rows")
 
 # %%
-# PCA projection of a few tail classes
-# ------------------------------------
+# PCA and t-SNE projections of a few tail classes
+# -----------------------------------------------
 counts = np.bincount(y)
 tail = np.argsort(counts, kind="stable")[:4]
-real_mask = np.isin(y, tail)
-syn_mask = syn & np.isin(y_res, tail)
-pca = PCA(n_components=2).fit(X[real_mask])
-real_2d = pca.transform(X[real_mask])
-syn_2d = pca.transform(X_res[syn_mask])
-weights = resampler.sample_weight_[syn_mask]
-
-fig, ax = plt.subplots(figsize=(7, 6))
-colors = plt.cm.tab10(np.arange(len(tail)))
-for color, c in zip(colors, tail):
-    r = y[real_mask] == c
-    s = y_res[syn_mask] == c
-    ax.scatter(syn_2d[s, 0], syn_2d[s, 1], s=10 + 60 * weights[s], color=color, alpha=0.35,
-               marker="o", label=f"{data.target_names[c]} synthetic")
-    ax.scatter(real_2d[r, 0], real_2d[r, 1], s=80, color=color, edgecolor="black",
-               marker="*", label=f"{data.target_names[c]} real ({counts[c]})")
-ax.set_title("Tail classes: real (stars) vs MemoryDDPM synthetic rows (PCA)")
-ax.legend(fontsize=7, loc="best")
+fig, axes = plt.subplots(1, 2, figsize=(13, 6))
+for ax, method in zip(axes, ("pca", "tsne")):
+    plot_real_vs_synthetic(X, y, X_res[syn], y_res[syn], classes=tail, method=method,
+                           weights=resampler.sample_weight_[syn], names=data.target_names,
+                           ax=ax, random_state=0)
+fig.suptitle("Tail classes: real vs MemoryDDPM synthetic rows")
 fig.tight_layout()
 plt.show()
 

@@ -6,7 +6,12 @@ One definition each; import them instead of restating the numbers:
 * the shot-group thresholds (:data:`CLASS_SHOTS`, :data:`BIN_SHOTS`,
   :func:`shot_thresholds`);
 * the "fast" engine settings of the diffusion resamplers
-  (:data:`DIFFUSION_FAST_PARAMS`).
+  (:data:`DIFFUSION_FAST_PARAMS`), the engine's default number of sampling
+  steps (:data:`DIFFUSION_SAMPLING_STEPS`) and the settings the resamplers
+  size to the data (:data:`DIFFUSION_SIZED_PARAMS`).
+
+No import of torch or scikit-learn here: the command line's ``--help`` reads
+these facts without loading either.
 """
 
 from __future__ import annotations
@@ -16,8 +21,11 @@ __all__ = [
     "CLASS_SHOTS",
     "DEFAULT_HEADS",
     "DIFFUSION_FAST_PARAMS",
+    "DIFFUSION_SAMPLING_STEPS",
+    "DIFFUSION_SIZED_PARAMS",
     "default_head",
     "default_head_text",
+    "diffusion_defaults_text",
     "fast_params_text",
     "shot_thresholds",
 ]
@@ -32,6 +40,12 @@ BIN_SHOTS = {"many": 100, "few": 20}
 #: Engine settings of the diffusion resamplers under ``fast=True``
 #: (``skltsynth demo`` and ``skltsynth benchmark --fast``): a smaller denoiser
 #: trained for fewer steps, fewer sampling steps.
+#: Default DDIM steps of the diffusion engine (``DiffusionConfig.sampling_steps``)
+#: and so of the diffusion resamplers' ``sampling_steps``.
+DIFFUSION_SAMPLING_STEPS = 25
+#: Engine settings whose resampler default is ``"auto"``: sized to the data by
+#: :func:`skltsynth.engines.diffusion.engine_size`.
+DIFFUSION_SIZED_PARAMS = ("hidden_dim", "n_layers", "batch_size", "train_steps")
 DIFFUSION_FAST_PARAMS = {"train_steps": 300, "sampling_steps": 20, "hidden_dim": 256,
                          "n_layers": 2}
 
@@ -106,3 +120,16 @@ def fast_params_text(params=None):
     """``"train_steps=300, sampling_steps=20, ..."`` (or any ``params``) as ``k=v`` text."""
     params = DIFFUSION_FAST_PARAMS if params is None else params
     return ", ".join(f"{k}={v!r}" for k, v in params.items())
+
+
+def diffusion_defaults_text(params=None):
+    """The diffusion resamplers' own defaults of the keys of ``params`` as ``k=v`` text.
+
+    ``"auto"`` for the settings sized to the data (:data:`DIFFUSION_SIZED_PARAMS`),
+    :data:`DIFFUSION_SAMPLING_STEPS` for ``sampling_steps``; e.g.
+    ``"train_steps='auto', sampling_steps=25, ..."`` (no torch import).
+    """
+    keys = DIFFUSION_FAST_PARAMS if params is None else params
+    known = {"sampling_steps": DIFFUSION_SAMPLING_STEPS,
+             **{k: "auto" for k in DIFFUSION_SIZED_PARAMS}}
+    return fast_params_text({k: known[k] for k in keys})

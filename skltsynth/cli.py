@@ -38,7 +38,7 @@ from .tooling.embedding_files import (
     read_embeddings,
     write_embeddings,
 )
-from ._defaults import CLASS_SHOTS, default_head_text, fast_params_text
+from ._defaults import CLASS_SHOTS, default_head_text, diffusion_defaults_text, fast_params_text
 
 __all__ = ["main", "build_parser", "read_embeddings", "write_embeddings", "parse_params"]
 
@@ -510,8 +510,9 @@ def build_parser():
                        "use docs/benchmark to update the documentation page")
     bench.add_argument("--fast", action="store_true",
                        help="fast settings for the diffusion resamplers, as in the demo: "
-                       f"{fast_params_text()} "
-                       "(defaults 1000, 25, 512, 3); the guided variants' Epistemic Head "
+                       f"{fast_params_text()} (defaults {diffusion_defaults_text()}; "
+                       "'auto' sizes the denoiser and its steps to the data); the guided "
+                       "variants' Epistemic Head "
                        "trains 15 + 10 epochs (defaults 50 + 20); other methods unchanged")
     bench.set_defaults(func=_cmd_benchmark)
 

@@ -252,7 +252,7 @@ def test_every_skltsynth_resampler_and_option_is_registered():
     for name in ("vmf_kde", "latent_diffusion", "memory_ddpm", "latent_diffusion_coral",
                  "memory_ddpm_coral", "memory_ddpm_unweighted"):
         assert name in cls and name in reg, name
-    for name in ("latent_diffusion_guided", "memory_ddpm_guided"):
+    for name in ("latent_diffusion_guided", "memory_ddpm_guided", "memory_ddpm_mined"):
         assert name in cls and name not in reg, name
     assert bench.make_sampler("memory_ddpm_coral", random_state=1).contrastive_weight == 0.05
     plain = bench.make_sampler("memory_ddpm_unweighted")
@@ -286,6 +286,22 @@ def test_guided_wrapper_routes_parameters_and_fits_a_head(cls_data):
     assert guided.resampler.guidance is None
     with pytest.raises(AttributeError):
         guided.not_an_attribute_
+
+
+def test_mined_wrapper_runs_the_mining_loop_on_one_resampling_budget(cls_data):
+    mined = bench.make_sampler("memory_ddpm_mined", random_state=0, fast=True)
+    assert mined.get_params()["rounds"] == 3 and mined.guidance_scale == bench.GUIDANCE_SCALE
+    mined.set_params(**_TINY, head_max_epochs_base=1, head_max_epochs_heads=1, rounds=2)
+    X, y = cls_data[0].astype(np.float32), cls_data[1]
+    X_res, y_res = mined.fit_resample(X, y)
+    plain = bench.make_sampler("memory_ddpm", random_state=0).set_params(**_TINY)
+    n_plain = len(plain.fit_resample(X, y)[1])
+    assert len(y_res) == n_plain  # the rounds share the rows of one resampling
+    np.testing.assert_array_equal(X_res[: len(y)], X)
+    assert mined.is_synthetic_.sum() == len(y_res) - len(y)
+    assert mined.sample_weight_.shape == (len(y_res),)
+    assert [h["round"] for h in mined.mining_.history] == [0, 1]
+    assert mined.resampler.guidance is None  # the wrapped resampler is left as it was
 
 
 def test_diffusion_methods_run_in_the_comparison(cls_data):

@@ -45,9 +45,9 @@ def test_both_resamplers_share_the_base_parameters():
             assert cls._parameter_constraints[name] is BaseDiffusionResampler._parameter_constraints[name]
     ld, md = LatentDiffusionResampler(), MemoryDDPMResampler()
     # same defaults; strength="auto" resolves per task and resampler: LatentDiff starts
-    # from real rows of the bin (0.5), both start near interpolated class rows (0.2)
+    # from interpolated rows of the bin (0.3), both start near interpolated class rows (0.2)
     assert {k: ld.get_params()[k] for k in shared} == {k: md.get_params()[k] for k in shared}
-    assert (ld._strength("regression"), md._strength("regression")) == (0.5, 1.0)
+    assert (ld._strength("regression"), md._strength("regression")) == (0.3, 1.0)
     assert ld._strength("classification") == md._strength("classification") < 0.5
     assert ld.set_params(strength=0.7)._strength("classification") == 0.7
 

@@ -187,3 +187,16 @@ def test_config_validation():
         DiffusionConfig(batch_size=2.5)
     with pytest.raises(ValueError, match="cond_drop_prob"):
         DiffusionConfig(cond_drop_prob=1.0)
+
+
+def test_scalar_timestep_is_embedded_once_with_the_same_output():
+    g = torch.Generator().manual_seed(3)
+    net = init_parameters_(ResidualMLPDenoiser(5, hidden_dim=16, n_layers=1, cond_type="class",
+                                               n_classes=2), g)
+    x = torch.randn(7, 5, generator=g)
+    c = torch.tensor([0, 1, 0, 1, 1, 0, 0])
+    with torch.no_grad():
+        per_row = net(x, torch.full((7,), 123), c)
+        once = net(x, 123, c)
+    torch.testing.assert_close(once, per_row)
+    assert once.shape == (7, 5)

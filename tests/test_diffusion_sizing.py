@@ -37,3 +37,22 @@ def test_rejects_non_positive_integers(bad):
         engine_size(bad, 10)
     with pytest.raises(ValueError, match="n_groups"):
         engine_size(10, 10, bad)
+
+
+def test_fast_help_states_the_resamplers_own_defaults(capsys):
+    import inspect
+
+    from skltsynth import LatentDiffusionResampler, MemoryDDPMResampler
+    from skltsynth._defaults import DIFFUSION_FAST_PARAMS, diffusion_defaults_text
+    from skltsynth.cli import build_parser
+
+    text = diffusion_defaults_text()
+    for cls in (LatentDiffusionResampler, MemoryDDPMResampler):
+        signature = inspect.signature(cls.__init__).parameters
+        expected = ", ".join(f"{k}={signature[k].default!r}" for k in DIFFUSION_FAST_PARAMS)
+        assert text == expected
+    assert f"sampling_steps={DiffusionConfig().sampling_steps}" in text
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["benchmark", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert f"(defaults {text};" in help_text and "1000, 25, 512, 3" not in help_text

@@ -234,19 +234,22 @@ def test_latent_diffusion_regression_counts_as_planned(client):
     rng = np.random.default_rng(0)
     y = np.r_[rng.uniform(0, 1, 80), rng.uniform(1, 3, 12)]
     X = np.c_[np.cos(y), np.sin(y), 0.1 * rng.standard_normal((len(y), 4))]
+    # the defaults (strength 0.3 from interpolated rows, synthetic_ratio="auto")
     r = LatentDiffusionResampler(random_state=0, train_steps=20, sampling_steps=3, hidden_dim=16,
-                                 n_layers=1, batch_size=32, n_bins=6, strength=1.0,
-                                 synthetic_ratio=None)
-    with pytest.warns(UserWarning, match="priority_lambda"):
-        dr = DaskResampler(r)
-        X_res, y_res = dr.fit_resample(*_dask(X, y, 30))
+                                 n_layers=1, batch_size=32, n_bins=6)
+    dr = DaskResampler(r)
+    X_res, y_res = dr.fit_resample(*_dask(X, y, 30))
     X_out, y_out = dask.compute(X_res, y_res)
     np.testing.assert_array_equal(X_out[: len(X)], X)
-    got = Counter(assign_bins(y_out[len(y):], dr.bin_edges_).tolist())
-    assert got == {b: k for b, k in dr.sampling_strategy_.items() if k > 0}
-    with pytest.raises(ValueError, match="strength=1 only"):
-        DaskResampler(r.set_params(strength=0.5, priority_lambda=None)).fit_resample(
+    # rows of a bin of one row interpolate towards its neighbours' rows (and targets)
+    assert len(y_out) - len(y) == sum(dr.sampling_strategy_.values())
+    assert np.all(np.isfinite(X_out)) and y.min() <= y_out[len(y):].min()
+    assert y_out[len(y):].max() <= y.max()
+    with pytest.warns(UserWarning, match="priority_lambda"):
+        DaskResampler(r.set_params(strength=1.0, priority_lambda=0.9)).fit_resample(
             *_dask(X, y, 30))
+    with pytest.raises(ValueError, match="strength=1 only"):
+        DaskResampler(r.set_params(strength=0.5, start="real")).fit_resample(*_dask(X, y, 30))
 
 
 def test_merged_reservoirs_are_uniform_samples():

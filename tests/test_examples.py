@@ -34,7 +34,8 @@ def test_examples_exist():
     names = {p.stem for p in EXAMPLES}
     assert len(EXAMPLES) >= 5
     assert {"plot_smote_drop_in", "plot_grid_search", "plot_dir_regression",
-            "plot_confidence_weights", "plot_longtail_guidance", "plot_logit_adjustment"} <= names
+            "plot_confidence_weights", "plot_longtail_guidance", "plot_logit_adjustment",
+            "plot_longtail_mining", "plot_real_vs_synthetic"} <= names
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])

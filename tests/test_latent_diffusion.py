@@ -46,10 +46,15 @@ def test_regression_round_trip_counts_and_attributes():
     assert sum(res.sampling_strategy_.values()) == m
     assert 0.0 <= res.rejection_rate_ <= 1.0
     assert res.is_synthetic_.sum() == m and np.all(res.sample_weight_ == 1.0)
-    # synthetic targets are bin centres of the bins they were made for
-    centres = (res.bin_edges_[:-1] + res.bin_edges_[1:]) / 2
-    assert np.all(np.isin(np.round(y_res[X.shape[0]:], 9), np.round(centres, 9)))
     assert next(res.engine_.model_.parameters()).device.type == "cpu"
+    # start="interpolate" (the default): targets interpolated between real rows
+    y_new = y_res[X.shape[0]:]
+    assert np.all((y_new >= y.min()) & (y_new <= y.max())) and np.unique(y_new).size > 13
+    # start="real": synthetic targets are bin centres of the bins they were made for
+    res = LatentDiffusionResampler(synthetic_ratio=0.3, start="real", random_state=0, **TINY)
+    y_new = res.fit_resample(X, y)[1][X.shape[0]:]
+    centres = (res.bin_edges_[:-1] + res.bin_edges_[1:]) / 2
+    assert np.all(np.isin(np.round(y_new, 9), np.round(centres, 9)))
 
 
 def test_classification_round_trip_balances():
@@ -153,7 +158,7 @@ def test_strength_below_one_stays_closer_to_real_rows():
     dist = {}
     for s in (1.0, 0.1):
         res = LatentDiffusionResampler(strength=s, synthetic_ratio=0.3, gate_quantile=None,
-                                       random_state=0, **TINY)
+                                       start="real", random_state=0, **TINY)
         X_res, _ = res.fit_resample(X, y)
         syn = X_res[X.shape[0]:]
         d = np.sqrt(((syn[:, None, :] - X[None]) ** 2).sum(-1)).min(1)
@@ -222,7 +227,7 @@ def test_skewed_target_new_user_case_does_not_harm():
     counts = np.bincount(np.searchsorted(res.bin_edges_, y_tr, side="right").clip(1, None) - 1,
                          minlength=len(res.bin_edges_) - 1)
     for b, k in res.sampling_strategy_.items():
-        assert 0 < k <= 3 * counts[b] and counts[max(0, b - 1): b + 2].sum() >= 5
+        assert 0 < k <= np.ceil(res.bin_cap * counts[b]) and counts[max(0, b - 1): b + 2].sum() >= 5
     assert res.n_synthetic_ == sum(res.sampling_strategy_.values()) == X_res.shape[0] - 300
     mse = lambda Xf, yf: float(((Ridge(1.0).fit(Xf, yf).predict(X_te) - y_te) ** 2).mean())
     assert mse(X_res, y_res) <= 1.1 * mse(X_tr, y_tr)
@@ -242,8 +247,8 @@ def test_gate_drops_rows_it_rejects_and_reports_them():
 def test_request_beyond_caps_warns():
     X, y = _regression()
     with pytest.warns(UserWarning, match="the data supports"):
-        res = LatentDiffusionResampler(synthetic_ratio=5.0, random_state=0, **TINY).fit(X, y)
-    assert sum(res.sampling_strategy_.values()) <= 3 * X.shape[0]
+        res = LatentDiffusionResampler(synthetic_ratio=15.0, random_state=0, **TINY).fit(X, y)
+    assert sum(res.sampling_strategy_.values()) <= res.bin_cap * X.shape[0]
 
 
 def test_quantile_scores_rank_and_clip():
@@ -252,3 +257,40 @@ def test_quantile_scores_rank_and_clip():
     ref = np.exp(np.linspace(0, 8, 101))
     s = quantile_scores(ref, [ref[0] - 1, ref[50], ref[-1] * 10])
     assert s[1] == pytest.approx(0.0, abs=1e-12) and s[0] == pytest.approx(-s[2]) and s[2] < 3
+
+
+def test_interpolated_starts_keep_targets_consistent_with_rows():
+    """start="interpolate": a synthetic row's target is what the real data says for
+    the row (a ridge model of the real rows predicts it about as well as it predicts
+    real rows); with start="real" and bin-centre targets it does not.  (A small
+    strength -- one step of 50 -- so that the tiny denoiser barely moves the start rows.)"""
+    rng = np.random.default_rng(1)
+    y = np.concatenate([rng.normal(0, 1, 240), rng.uniform(2.0, 4.0, 40)])
+    X = np.column_stack([y, 2 * y, rng.standard_normal((y.size, 2))]) \
+        + 0.05 * rng.standard_normal((y.size, 4))
+    ridge = Ridge(1e-3).fit(X, y)
+    real_err = np.abs(ridge.predict(X) - y).mean()
+    errs = {}
+    for start in ("interpolate", "real"):
+        res = LatentDiffusionResampler(start=start, strength=0.02, synthetic_ratio=0.5,
+                                       random_state=0, **{**TINY, "sampling_steps": 50})
+        X_res, y_res = res.fit_resample(X, y)
+        X_new, y_new = X_res[y.size:], y_res[y.size:]
+        errs[start] = np.abs(ridge.predict(X_new) - y_new).mean()
+    assert errs["interpolate"] < min(4 * real_err, 0.6 * errs["real"])
+
+
+def test_discrete_columns_stay_on_their_levels():
+    rng = np.random.default_rng(2)
+    y = np.concatenate([rng.normal(0, 1, 300), rng.normal(3, 0.3, 30)])
+    flag = (y + 0.3 * rng.standard_normal(y.size) > 0.5).astype(float)
+    X = np.column_stack([y + 0.1 * rng.standard_normal(y.size), flag,
+                         rng.integers(0, 4, y.size)])
+    res = LatentDiffusionResampler(synthetic_ratio=0.3, random_state=0, **TINY)
+    X_new = res.fit_resample(X, y)[0][y.size:]
+    assert set(np.unique(X_new[:, 1])) <= {0.0, 1.0}
+    assert set(np.unique(X_new[:, 2])) <= {0.0, 1.0, 2.0, 3.0}
+    assert np.unique(X_new[:, 0]).size > 20  # the continuous column is not snapped
+    off = LatentDiffusionResampler(synthetic_ratio=0.3, snap_discrete=False, random_state=0,
+                                   **TINY).fit_resample(X, y)[0][y.size:]
+    assert not set(np.unique(off[:, 1])) <= {0.0, 1.0}

@@ -74,3 +74,16 @@ def test_mine_longtail_refuses_bad_settings():
 
     with pytest.raises(TypeError, match="guidance"):
         mine_longtail(JitterResampler(), head, X, y)
+
+
+def test_split_rows_spends_one_resampling_budget_over_the_rounds():
+    X, y = _data()
+    head = EpistemicHeadClassifier(max_epochs=5, head_max_epochs=2, device="cpu", random_state=0)
+    out = mine_longtail(MemoryDDPMResampler(**TINY), head, X, y, rounds=3, scale=5.0,
+                        signal="entropy", split_rows=True, random_state=0)
+    one_fit = 60 * 2 - 20 - 8  # the rows one fit_resample adds
+    assert sum(h["n_rows"] for h in out.history) == len(out.y_synthetic) == one_fit
+    np.testing.assert_array_equal(np.bincount(out.y_synthetic, minlength=3), [0, 40, 52])
+    # the resampler's weights come along: real rows, then every mined row
+    assert out.sample_weight.shape == (len(y) + one_fit,)
+    assert np.all((out.sample_weight > 0) & (out.sample_weight <= 1))

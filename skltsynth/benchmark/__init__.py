@@ -28,7 +28,7 @@ Extension point: register a resampler with one call, e.g.::
 
 from . import methods as _methods  # noqa: F401  (registers the built-in methods)
 from .data import DATASETS, infer_task, load_task
-from .guided import GUIDANCE_FAST_PARAMS, GUIDANCE_SCALE, GuidedResampler
+from .guided import GUIDANCE_FAST_PARAMS, GUIDANCE_SCALE, GuidedResampler, MinedResampler
 from .heads import HEADS, head_names, head_text, make_head
 from .plots import plot_results
 from .registry import (
@@ -57,6 +57,7 @@ __all__ = [
     "REFERENCE",
     "TASKS",
     "GuidedResampler",
+    "MinedResampler",
     "Method",
     "MethodSkipped",
     "adapt_sampler",

@@ -8,9 +8,12 @@ guides the diffusion resampler with it.
 
 from __future__ import annotations
 
+import numpy as np
+
 from .registry import resolve_class
 
-__all__ = ["GUIDANCE_FAST_PARAMS", "GUIDANCE_SCALE", "GuidedResampler", "skltsynth_variant"]
+__all__ = ["GUIDANCE_FAST_PARAMS", "GUIDANCE_SCALE", "MINING_ROUNDS", "GuidedResampler",
+           "MinedResampler", "skltsynth_variant"]
 
 #: Fast settings of the Epistemic Head fitted for the guided variants
 #: (defaults ``max_epochs=50, head_max_epochs=20``).
@@ -21,6 +24,8 @@ GUIDANCE_FAST_PARAMS = {"head_max_epochs_base": 15, "head_max_epochs_heads": 10}
 #: fast settings, 250 rows of the 25 rarest classes: P(class) of the epistemic
 #: head fell from 0.977 (unguided) to 0.83 at 100, 0.71 at 316 and 0.44 at 1000.
 GUIDANCE_SCALE = 300.0
+#: Generate-retrain rounds of the mined variants (:class:`MinedResampler`).
+MINING_ROUNDS = 3
 
 
 class GuidedResampler:
@@ -68,15 +73,21 @@ class GuidedResampler:
             self.resampler.set_params(**inner)
         return self
 
-    def fit_resample(self, X, y):
+    def _head(self):
+        """The unfitted Epistemic Head that guides (the wrapped resampler's device and seed)."""
         from ..heads.epistemic import EpistemicHeadClassifier
+
+        inner = self.resampler.get_params(deep=False)
+        return EpistemicHeadClassifier(
+            max_epochs=self.head_max_epochs_base, head_max_epochs=self.head_max_epochs_heads,
+            device=inner.get("device", "auto"), random_state=inner.get("random_state"),
+        )
+
+    def fit_resample(self, X, y):
         from ..policy.guidance import LongtailGuidance
 
         inner = self.resampler.get_params(deep=False)
-        head = EpistemicHeadClassifier(
-            max_epochs=self.head_max_epochs_base, head_max_epochs=self.head_max_epochs_heads,
-            device=inner.get("device", "auto"), random_state=inner.get("random_state"),
-        ).fit(X, y)
+        head = self._head().fit(X, y)
         guide = LongtailGuidance(head, signal=self.guidance_signal, scale=self.guidance_scale)
         config = {"guidance": guide}
         if "guidance_scale" in inner:
@@ -97,11 +108,57 @@ class GuidedResampler:
                 f"guidance_scale={self.guidance_scale!r})")
 
 
-def skltsynth_variant(ref, guided=False, **params):
-    """Factory of a skltsynth resampler with ``params`` set (and optionally guided)."""
+class MinedResampler(GuidedResampler):
+    """The Longtail Guidance mining loop as one resampling call.
+
+    ``fit_resample(X, y)`` runs :func:`skltsynth.heads.mining.mine_longtail`
+    with a fresh :class:`~skltsynth.heads.epistemic.EpistemicHeadClassifier`
+    (fitted on the real rows, then refitted on real + mined rows after every
+    round, so each round is guided by the model being improved) and a clone
+    of the wrapped diffusion resampler (trained once, warm start), for
+    ``rounds`` rounds with ``split_rows=True``: the rounds share the rows one
+    resampling would add, so the head sees as many synthetic rows as with the
+    unguided resampler.  Returns the real rows then the mined rows;
+    ``sample_weight_`` carries the resampler's weights (MemoryDDPM's confidence
+    weights), ``is_synthetic_`` marks the mined rows and ``mining_`` is the
+    :class:`~skltsynth.heads.mining.LongtailMining` result.
+    """
+
+    _OWN = GuidedResampler._OWN + ("rounds",)
+
+    def __init__(self, resampler, guidance_signal="epistemic", guidance_scale=1.0,
+                 head_max_epochs_base=50, head_max_epochs_heads=20, rounds=MINING_ROUNDS):
+        super().__init__(resampler, guidance_signal, guidance_scale, head_max_epochs_base,
+                         head_max_epochs_heads)
+        self.rounds = rounds
+
+    def fit_resample(self, X, y):
+        from ..heads.mining import mine_longtail
+
+        X, y = np.asarray(X), np.asarray(y)
+        inner = self.resampler.get_params(deep=False)
+        out = mine_longtail(self.resampler, self._head(), X, y, rounds=self.rounds,
+                            scale=self.guidance_scale, signal=self.guidance_signal,
+                            split_rows=True, random_state=inner.get("random_state"))
+        self.mining_ = out
+        n, m = len(y), len(out.y_synthetic)
+        self.is_synthetic_ = np.r_[np.zeros(n, dtype=bool), np.ones(m, dtype=bool)]
+        self.sample_weight_ = (np.ones(n + m) if out.sample_weight is None
+                               else out.sample_weight)
+        return (np.concatenate([X, out.X_synthetic.astype(X.dtype, copy=False)]),
+                np.concatenate([y, out.y_synthetic]))
+
+    def __repr__(self):
+        return f"{super().__repr__()[:-1]}, rounds={self.rounds!r})"
+
+
+def skltsynth_variant(ref, guided=False, mined=False, **params):
+    """Factory of a skltsynth resampler with ``params`` set (optionally guided or mined)."""
 
     def factory(task, random_state):
         sampler = resolve_class(ref)(random_state=random_state, **params)
+        if mined:
+            return MinedResampler(sampler, guidance_scale=GUIDANCE_SCALE)
         return GuidedResampler(sampler, guidance_scale=GUIDANCE_SCALE) if guided else sampler
 
     return factory

@@ -13,7 +13,7 @@ bins with the target interpolated) and ``smogn`` (regression; needs the
 
 skltsynth's resamplers (``ours=True``): ``vmf_kde``, ``latent_diffusion``,
 ``memory_ddpm`` and their documented options (CORAL loss, Longtail Guidance,
-no confidence weights).  ``fast=True`` applies
+the Longtail Guidance mining loop, no confidence weights).  ``fast=True`` applies
 :data:`skltsynth._defaults.DIFFUSION_FAST_PARAMS` (and
 :data:`~skltsynth.benchmark.guided.GUIDANCE_FAST_PARAMS`) to the diffusion
 resamplers.
@@ -30,7 +30,7 @@ from .baselines import (
     smote_variants_factory,
     smoter_factory,
 )
-from .guided import GUIDANCE_FAST_PARAMS, GUIDANCE_SCALE, skltsynth_variant
+from .guided import GUIDANCE_FAST_PARAMS, GUIDANCE_SCALE, MINING_ROUNDS, skltsynth_variant
 from .registry import no_resampling, register_method
 
 # ------------------------------------------------------------------ baselines
@@ -126,6 +126,13 @@ register_method(
     "memory_ddpm_guided", skltsynth_variant(_MD, guided=True), "classification", ours=True,
     uses_torch=True, fast_params={**DIFFUSION_FAST_PARAMS, **GUIDANCE_FAST_PARAMS},
     description=f"MemoryDDPMResampler with Longtail Guidance (epistemic signal of an {_GUIDED})",
+)
+register_method(
+    "memory_ddpm_mined", skltsynth_variant(_MD, mined=True), "classification", ours=True,
+    uses_torch=True, fast_params={**DIFFUSION_FAST_PARAMS, **GUIDANCE_FAST_PARAMS},
+    description=f"MemoryDDPMResampler in the Longtail Guidance mining loop (mine_longtail: "
+    f"{MINING_ROUNDS} generate-retrain rounds sharing one resampling's rows, each guided by the "
+    f"{_GUIDED} and refitted on the rows mined so far)",
 )
 register_method(
     "memory_ddpm_unweighted", skltsynth_variant(_MD, confidence=None, class_cost=None), ours=True,

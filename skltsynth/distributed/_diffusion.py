@@ -11,7 +11,12 @@ ongoing refactor of those classes touches one module here.
 * Generation: the fitted engine travels once to every worker (one key in
   the graph); each task draws one seed block of one group from its own
   stream, conditioned as the resampler conditions its rows (class or bin
-  index, or the synthetic target for a continuous condition).
+  index, or the synthetic target -- its quantile score under
+  ``condition="quantile"`` -- for a continuous condition).  LatentDiff on a
+  continuous target starts every row, as in memory, from a SMOTER
+  interpolation between two sample rows of the bin's pool (SDEdit below
+  ``strength=1``), with the interpolated target, and puts discrete columns on
+  their levels; the quality gate is not applied on this path.
 """
 
 from __future__ import annotations
@@ -43,13 +48,13 @@ def is_diffusion(resampler):
 def check_diffusion(resampler, task):
     """Refuse (or warn about) settings the distributed path does not reproduce."""
     name = type(resampler).__name__
-    if resampler._strength(task) < 1.0:
+    if resampler._strength(task) < 1.0 and not _interpolates(resampler, task):
         raise ValueError(f"DaskResampler runs {name} with strength=1 only (SDEdit from real "
                          f"seed rows is not distributed); got strength={resampler.strength} "
                          f"({resampler._strength(task):g} for {task}).")
     if getattr(resampler, "guidance", None) is not None:
         raise ValueError(f"DaskResampler does not run {name} with guidance; set guidance=None.")
-    if getattr(resampler, "synthetic_ratio", None) is not None:
+    if getattr(resampler, "synthetic_ratio", None) not in (None, "auto"):
         raise ValueError(f"DaskResampler plans {name}'s rows with sampling_strategy; "
                          "set synthetic_ratio=None.")
     if hasattr(resampler, "stream_memory_"):
@@ -62,8 +67,25 @@ def check_diffusion(resampler, task):
             UserWarning, stacklevel=3)
 
 
+def _interpolates(resampler, task):
+    """True when LatentDiff starts its rows from interpolations of real rows (regression)."""
+    from ..resamplers.latent_diffusion import LatentDiffusionResampler
+
+    if not isinstance(resampler, LatentDiffusionResampler):
+        return False
+    start = resampler.start
+    return start == "interpolate" or (start == "auto" and task == "regression")
+
+
 def _train(resampler, sample, plan, classes):
-    """Fit the resampler on the gathered sample; returns its trained engine (on CPU)."""
+    """Fit the resampler on the gathered sample; what every draw needs from it.
+
+    Returns a dict: the trained ``engine`` (on CPU); for a continuous
+    condition the ``reference`` targets of the quantile condition (or None);
+    the ``levels`` of the discrete columns (or None); and, when the rows start
+    from interpolations (LatentDiff on a continuous target), the sample rows
+    ``X``, ``y`` and their ``groups``.
+    """
     groups = sorted(sample)
     X = np.concatenate([sample[g][0] for g in groups])
     if plan.task == "classification":
@@ -78,20 +100,47 @@ def _train(resampler, sample, plan, classes):
         params.update(n_bins=plan.bin_edges, bin_width=None)
     fitted = clone(resampler).set_params(**params)
     fitted.fit_resample(X, y)
-    return fitted.engine_.to_cpu_state()  # BaseDiffusionResampler's one fitted engine
+    quantile = plan.task == "regression" and getattr(fitted, "condition", None) == "quantile"
+    model = {"engine": fitted.engine_.to_cpu_state(),  # BaseDiffusionResampler's one engine
+             "reference": np.asarray(y, np.float64) if quantile else None,
+             "levels": getattr(fitted, "_levels", None)}
+    if _interpolates(resampler, plan.task):
+        model.update(X=X, y=y, groups=np.repeat(groups, [len(sample[g][0]) for g in groups]))
+    return model
 
 
-def _draw(engine, plan, seed, g, b, k, dtype):
+def _draw(model, plan, seed, g, b, k, dtype, strength):
+    from ..policy.targets import ResamplingPlan
+    from ..resamplers._smoter import interpolate_in_pools
+    from ..resamplers.latent_diffusion import quantile_scores
+
     rng = derive_rng(seed, _DRAW_STREAM, g, b)
     device = resolve_device("auto")
-    targets = plan.synthetic_targets(np.full(k, g), rng)
+    engine, x_start = model["engine"], None
+    if "X" in model:  # SMOTER rows between sample rows of the bin's pool, their targets
+        rows_plan = ResamplingPlan(
+            task=plan.task, groups=model["groups"], group_values=plan.group_values,
+            group_counts=np.bincount(model["groups"], minlength=plan.n_groups),
+            n_new={int(g): k}, bin_edges=plan.bin_edges)
+        x0, targets = interpolate_in_pools(model["X"], model["y"], np.full(k, g),
+                                           rows_plan.seed_pool(min_rows=2), rng)
+        if strength < 1.0:
+            x_start = torch.as_tensor(np.asarray(x0, dtype=np.float32))
+    else:
+        targets = plan.synthetic_targets(np.full(k, g), rng)
     if engine.config.cond_type == "continuous":
-        cond = torch.as_tensor(np.asarray(targets, dtype=np.float64))
+        values = (targets if model["reference"] is None
+                  else quantile_scores(model["reference"], targets))
+        cond = torch.as_tensor(np.asarray(values, dtype=np.float64))
     else:
         cond = torch.full((k,), int(g), dtype=torch.long)
     engine.to(device)
-    rows = engine.sample(cond, generator=torch_generator(rng, device))
-    return rows.detach().cpu().numpy().astype(dtype, copy=False), targets
+    rows = engine.sample(cond, generator=torch_generator(rng, device), strength=strength,
+                         x_start=x_start)
+    rows = rows.detach().cpu().numpy().astype(dtype, copy=False)
+    if model["levels"] is not None:
+        rows = model["levels"].transform(rows)
+    return rows, targets
 
 
 def diffusion_synthetic_parts(resampler, layout, sample, dtype, rows_per_task):
@@ -110,12 +159,14 @@ def diffusion_synthetic_parts(resampler, layout, sample, dtype, rows_per_task):
         Synthetic rows per generation task.
     """
     plan = layout.plan
-    engine = dask.delayed(_train, pure=True)(clone(resampler), sample, plan, layout.classes)
+    model = dask.delayed(_train, pure=True)(clone(resampler), sample, plan, layout.classes)
+    strength = resampler._strength(plan.task)
     p = dask.delayed(plan, pure=True)
     parts = []
     for g, n_new in plan.n_new.items():
         for b, start in enumerate(range(0, n_new, rows_per_task)):
             k = min(rows_per_task, n_new - start)
-            draw = dask.delayed(_draw, pure=True)(engine, p, resampler._seed, g, b, k, dtype)
+            draw = dask.delayed(_draw, pure=True)(model, p, resampler._seed, g, b, k, dtype,
+                                                  strength)
             parts.append((draw, k))
     return parts

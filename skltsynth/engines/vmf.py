@@ -13,7 +13,8 @@ This module is a torch engine (no scikit-learn import).  It provides
   other row of the same group (or the mean cosine to its ``k`` nearest),
   computed in bounded-memory blocks on a torch device.
 
-The maths is written down in ``ALGORITHMS.md`` section 1.
+The sampler is Wood's (1994) algorithm, the one the vMF-KDE paper uses; the
+cancellation-free forms of its steps are written out in ``_WoodConstants``.
 """
 
 from __future__ import annotations
@@ -314,7 +315,7 @@ def sample_vmf(mu, kappa, random_state=None, *, device=None, generator=None, bat
     Wood's (1994) rejection sampler, vectorised over rows: every row has its
     own mean direction and concentration, and only rejected rows are redrawn.
     Steps 1-4 run in float64 in the cancellation-free form (see
-    ``ALGORITHMS.md``), so it is stable for ``kappa`` from 0 (uniform on the
+    ``_WoodConstants``), so it is stable for ``kappa`` from 0 (uniform on the
     sphere) to ``1e6`` and beyond and for ``d`` in the thousands.
 
     Parameters

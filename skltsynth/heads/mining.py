@@ -42,6 +42,10 @@ class LongtailMining:
     history : list of dict
         Per round: ``round``, ``n_rows`` and ``signal`` (the mean longtail
         signal of the round's rows under the model that guided them).
+    sample_weight : ndarray of shape (n_samples + n_synthetic,) or None
+        The resampler's ``sample_weight_`` of the real rows (last round) then
+        of every mined row (e.g. MemoryDDPM's confidence weights); None when
+        the resampler has none.
     """
 
     model: object
@@ -49,10 +53,11 @@ class LongtailMining:
     y_synthetic: np.ndarray
     round_: np.ndarray
     history: list = field(default_factory=list)
+    sample_weight: np.ndarray | None = None
 
 
 def mine_longtail(resampler, model, X, y, *, rounds=3, scale=1.0, signal=None, jacobian=False,
-                  random_state=None):
+                  split_rows=False, random_state=None):
     """Mine rare or hard rows with Longtail Guidance, retraining the guiding model each round.
 
     Parameters
@@ -79,6 +84,13 @@ def mine_longtail(resampler, model, X, y, *, rounds=3, scale=1.0, signal=None, j
         The model's longtail signal (None = its main one).
     jacobian : bool, default=False
         Gradient rule of :class:`~skltsynth.LongtailGuidance`.
+    split_rows : bool, default=False
+        False: every round adds all the synthetic rows of one
+        ``fit_resample``.  True: the budget of one ``fit_resample`` is split
+        over the rounds -- round ``r`` keeps every ``rounds``-th synthetic
+        row from the ``r``-th on (the rows come grouped by class, so each class
+        gets its share), and all rounds together add as many rows as one
+        resampling (what a fair comparison with unguided resampling needs).
     random_state : int, RandomState, Generator or None, default=None
         Seeds of the rounds (each round draws new rows).
 
@@ -116,17 +128,26 @@ def mine_longtail(resampler, model, X, y, *, rounds=3, scale=1.0, signal=None, j
     X_real, y_real = np.asarray(X), np.asarray(y)
     current = clone(model).fit(X_real, y_real)
     res = clone(resampler).set_params(warm_start=True, guidance_scale=None)
-    parts_X, parts_y, parts_round, history = [], [], [], []
+    parts_X, parts_y, parts_round, parts_w, history = [], [], [], [], []
+    real_w = None
     for r in range(int(rounds)):
         guide = LongtailGuidance(current, signal=signal, scale=float(scale), jacobian=jacobian)
         res.set_params(guidance=guide, random_state=draw_seed(rng) % (2**32))
         X_res, y_res = res.fit_resample(X_real, y_real)
         mask = np.asarray(res.is_synthetic_)
-        X_new, y_new = np.asarray(X_res)[mask], np.asarray(y_res)[mask]
+        keep = np.flatnonzero(mask)
+        if split_rows:
+            keep = keep[r::int(rounds)]
+        X_new, y_new = np.asarray(X_res)[keep], np.asarray(y_res)[keep]
+        weight = getattr(res, "sample_weight_", None)
+        if weight is not None:
+            weight = np.asarray(weight, dtype=np.float64)
+            real_w = weight[~mask]
+            parts_w.append(weight[keep])
         history.append({
             "round": r,
-            "n_rows": int(mask.sum()),
-            "signal": float(np.mean(current.longtail_score(X_new, signal))) if mask.any()
+            "n_rows": int(keep.size),
+            "signal": float(np.mean(current.longtail_score(X_new, signal))) if keep.size
             else float("nan"),
         })
         parts_X.append(X_new)
@@ -134,6 +155,8 @@ def mine_longtail(resampler, model, X, y, *, rounds=3, scale=1.0, signal=None, j
         parts_round.append(np.full(len(y_new), r))
         current = clone(model).fit(np.concatenate([X_real, *parts_X]),
                                    np.concatenate([y_real, *parts_y]))
+    weights = None if real_w is None else np.concatenate([real_w, *parts_w])
     return LongtailMining(model=current, X_synthetic=np.concatenate(parts_X),
                           y_synthetic=np.concatenate(parts_y),
-                          round_=np.concatenate(parts_round), history=history)
+                          round_=np.concatenate(parts_round), history=history,
+                          sample_weight=weights)

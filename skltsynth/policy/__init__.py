@@ -8,6 +8,7 @@ the data itself.
 * :mod:`.allocation` -- how many synthetic rows each class or bin gets;
 * :mod:`.priority` -- LatentDiff's priority model (which groups need rows);
 * :mod:`.quality` -- the Mahalanobis quality gate;
+* :mod:`.levels` -- discrete tabular columns: synthetic values put on their levels;
 * :mod:`.confidence` -- Memory-DDPM's confidence weights;
 * :mod:`.guidance` -- the one guidance object, :class:`~.guidance.LongtailGuidance`.
 """

@@ -92,6 +92,12 @@ class LongtailGuidance:
     ----------
     fn_ : callable
         The torch signal in use.
+    region : DataRegion or None
+        The real rows' region guided x0 estimates are projected into (set on
+        a copy by :meth:`within`; the diffusion resamplers do it with their
+        training rows, so guided rows stay on the data).
+    n_projected_ : int
+        Rows that copy's :meth:`project` moved on the last sampling step.
 
     Examples
     --------
@@ -108,6 +114,11 @@ class LongtailGuidance:
     >>> LongtailGuidance(lambda x: -x[:, 0], scale=2.0).with_scale(3.0).scale
     3.0
     """
+
+    #: Region guided x0 estimates are projected into (set by :meth:`within`).
+    region = None
+    #: Rows :meth:`project` moved on the last step since :meth:`within`.
+    n_projected_ = 0
 
     def __init__(self, model, signal=None, scale=1.0, jacobian=False):
         if signal is not None and signal not in LONGTAIL_SIGNALS:
@@ -155,10 +166,63 @@ class LongtailGuidance:
 
     def with_scale(self, scale):
         """A copy sharing the model and torch signal, with another ``scale``."""
-        new = object.__new__(type(self))
-        new.__dict__.update(self.__dict__)
+        new = self._copy()
         new.scale = _check_scale(scale, "scale")
         return new
+
+    def _copy(self):
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        return new
+
+    def within(self, region):
+        """A copy that keeps guided rows in ``region`` (the real rows' region).
+
+        The diffusion resamplers call this with the
+        :class:`~skltsynth.policy.data_region.DataRegion` of their training
+        rows before sampling; the sampler then projects every guided x0
+        estimate into it (:meth:`project`).  The copy counts the rows it
+        pulled back on the last step in ``n_projected_``.
+
+        Parameters
+        ----------
+        region : DataRegion or None
+            None: no projection.
+
+        Returns
+        -------
+        guidance : LongtailGuidance
+        """
+        new = self._copy()
+        new.region = region
+        new.n_projected_ = 0
+        return new
+
+    def project(self, x0, cond=None, final=False):
+        """The x0 estimate pulled into ``region`` (unchanged without a region).
+
+        Parameters
+        ----------
+        x0 : torch.Tensor of shape (n, d)
+            Guided clean-row estimate, original units.
+        cond : torch.Tensor of shape (n,), optional
+            Condition of each row (the class index selects the class's ball).
+        final : bool, default=False
+            The last sampling step: rows moved by more than
+            :data:`PROJECTED_RTOL` of the largest real norm are counted in
+            ``n_projected_``.
+
+        Returns
+        -------
+        x0 : torch.Tensor of shape (n, d)
+        """
+        if self.region is None:
+            return x0
+        out = self.region.project(x0, cond)
+        if final:
+            moved = (out - x0).norm(dim=1) > PROJECTED_RTOL * max(self.region.norm_range[1], 1e-12)
+            self.n_projected_ += int(moved.sum())
+        return out
 
     def __getstate__(self):
         state = dict(self.__dict__)
@@ -171,6 +235,11 @@ class LongtailGuidance:
             f"LongtailGuidance(model={type(self.model).__name__}, signal={self.signal!r}, "
             f"scale={self.scale!r}, jacobian={self.jacobian!r})"
         )
+
+
+#: A final row counts as pulled back (``n_projected_``) when the projection moved
+#: it by more than this fraction of the largest real norm.
+PROJECTED_RTOL = 1e-2
 
 
 def _check_scale(scale, name):
@@ -365,11 +434,14 @@ def select_guidance_scale(
 def refit_sampler(resampler, X, y):
     """``sample_fn`` for :func:`select_guidance_scale` from a diffusion resampler.
 
-    Each call clones ``resampler`` (keeping its ``random_state``, so training
-    is identical), sets ``guidance`` (the object's own scale and Jacobian
+    The first call clones ``resampler`` with ``warm_start=True`` (when it has
+    that parameter, as the diffusion resamplers do); every call
+    sets ``guidance`` on that clone (the object's own scale and Jacobian
     choice apply; ``guidance_scale`` is reset to None) and returns the
-    synthetic rows of ``fit_resample(X, y)`` with their labels.  This uses only
-    the public resampler API; it retrains the diffusion model on every call.
+    synthetic rows of ``fit_resample(X, y)`` with their labels.  The diffusion
+    model is trained once, on the first call, and later calls only sample
+    (with the same noise, as ``random_state`` is kept), so the calls differ
+    only in the guidance.  This uses only the public resampler API.
 
     Parameters
     ----------
@@ -381,16 +453,23 @@ def refit_sampler(resampler, X, y):
     Returns
     -------
     sample_fn : callable ``guidance -> (X_new, y_new)``
+        Its attribute ``resampler`` is the clone in use (fitted attributes of
+        the last call, e.g. ``n_projected_``).
     """
     params = resampler.get_params(deep=False)
     if "guidance" not in params:
         raise TypeError(f"{type(resampler).__name__} has no `guidance` parameter.")
 
+    est = clone(resampler)
+    if "warm_start" in params:  # trained on the first call, reused by the others
+        est.set_params(warm_start=True)
+
     def sample_fn(guidance):
         # the guidance object carries its scale and Jacobian choice
-        est = clone(resampler).set_params(guidance=guidance, guidance_scale=None)
+        est.set_params(guidance=guidance, guidance_scale=None)
         X_res, y_res = est.fit_resample(X, y)
         mask = np.asarray(est.is_synthetic_)
         return np.asarray(X_res)[mask], np.asarray(y_res)[mask]
 
+    sample_fn.resampler = est
     return sample_fn

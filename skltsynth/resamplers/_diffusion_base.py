@@ -25,10 +25,12 @@ import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._defaults import DIFFUSION_SIZED_PARAMS
 from .base import BaseEmbeddingResampler
 from ..engines.diffusion import DiffusionConfig, FeatureDiffusion
 from ..engines.diffusion.sizing import engine_size
 from ..engines.neighbour_span import pooled_span_rows
+from ..policy.data_region import DataRegion
 from ..policy.guidance import as_guidance
 from ..policy.targets import draw_seed_rows
 
@@ -46,8 +48,9 @@ DIFFUSION_PARAMETERS_DOC = """\
         Denoising steps per generated row (at most the 1,000 training
         timesteps).
     hidden_dim : int or "auto", default="auto"
-        Width of the residual MLP denoiser (``"auto"``: 128-256 by dimension
-        and rows, see ``engine_size``).
+        Width of the residual MLP denoiser (``"auto"``: 128-512, the power
+        of two at or above the dimension, smaller on few rows; see
+        :func:`skltsynth.engines.diffusion.sizing.engine_size`).
     n_layers : int or "auto", default="auto"
         Residual blocks of the denoiser (``"auto"``: 2, or 3 on large data).
     batch_size : int or "auto", default="auto"
@@ -91,7 +94,11 @@ DIFFUSION_PARAMETERS_DOC = """\
         (``LongtailGuidance(signal)``: scale 1, cheap gradient).  ``x0_hat``
         is the current clean-row estimate in original units
         (differentiable), ``cond`` the condition of each row (class index or
-        target value).
+        target value).  Guided rows stay on the data: every guided x0
+        estimate is projected into the training rows' norm range and, for
+        classes, into the ball of its class (centre = class mean, radius =
+        largest real distance to it; :mod:`skltsynth.policy.data_region`);
+        ``n_projected_`` counts the rows pulled back on the last step.
     guidance_scale : float >= 0 or None, default=None
         Override of the guidance object's ``scale``; None uses it.  A scale of
         0 with a guidance object warns (sampling is then unguided).
@@ -115,7 +122,7 @@ DIFFUSION_PARAMETERS_DOC = """\
 #: Engine defaults the resamplers' signatures take their values from.
 DEFAULTS = DiffusionConfig()
 #: Engine settings that ``"auto"`` sizes to the data.
-_SIZED = ("hidden_dim", "n_layers", "batch_size", "train_steps")
+_SIZED = DIFFUSION_SIZED_PARAMS
 
 
 def _docstring_defaults():
@@ -193,11 +200,6 @@ device, random_state, verbose
     # scikit-learn requires), with the defaults of ``DEFAULTS`` below, and
     # store them with ``self._store_params(locals())``.
 
-    def _store_params(self, params):
-        """Store every ``__init__`` parameter unchanged (sklearn: ``__init__`` stores only)."""
-        for name in self._get_param_names():
-            setattr(self, name, params[name])
-
     # ------------------------------------------------------------------ guidance
     def _guidance(self):
         """The guidance object in use (scale override applied), or None."""
@@ -206,6 +208,20 @@ device, random_state, verbose
     def _validate_method_params(self, X, plan):
         super()._validate_method_params(X, plan)
         self._guidance_ = self._guidance()  # fails (or warns) before any training
+        self.n_projected_ = 0
+
+    def _guided_region(self, X, cond, cond_type, n_classes):
+        """The real rows' region guided rows are kept in (None when not guiding).
+
+        Norm range of the training rows and, for a class condition, each
+        class's centre and largest real distance to it
+        (:class:`~skltsynth.policy.data_region.DataRegion`).
+        """
+        if self._guidance_ is None:
+            return None
+        classes = cond_type == "class"
+        return DataRegion.from_rows(X, np.asarray(cond) if classes else None,
+                                    n_groups=n_classes if classes else None)
 
     # -------------------------------------------------------------------- engine
     def _engine_sizes(self, n_rows, n_features, n_groups):
@@ -259,7 +275,9 @@ device, random_state, verbose
         engine : FeatureDiffusion
         """
         key = (np.shape(X), cond_type, n_classes, hash(np.asarray(cond).tobytes()))
+        self._region = self._guided_region(X, cond, cond_type, n_classes)
         if self.warm_start and getattr(self, "_engine_key", None) == key:
+            self._torch_generator()  # the draw of a cold fit: the sampling noise matches it
             self.engine_ = self.engine_.to(self.device_)
             return self.engine_
         dtype = torch.long if cond_type == "class" else torch.float64
@@ -319,14 +337,19 @@ device, random_state, verbose
         rows : ndarray of shape (m, d) in ``dtype``
         """
         torch_dtype = torch.long if cond_type == "class" else torch.float64
+        guidance = self._guidance_
+        if guidance is not None:  # guided rows stay in the real rows' region
+            guidance = guidance.within(self._region)
         rows = engine.sample(
             torch.tensor(np.asarray(cond), dtype=torch_dtype),
             generator=generator,
             strength=self._strength(),
             x_start=x_start,
-            guidance=self._guidance_,
+            guidance=guidance,
             verbose=bool(self.verbose),
         )
+        if guidance is not None:
+            self.n_projected_ += guidance.n_projected_
         return rows.detach().to("cpu").numpy().astype(dtype, copy=False)
 
     def _finish(self):

@@ -14,6 +14,10 @@ resamplers:
 * :class:`RandomBinOverSampler` -- random over-sampling per DIR bin: copies of
   seed rows with their targets (the regression analogue of
   imbalanced-learn's ``RandomOverSampler``).
+
+:func:`interpolate_in_pools` is SMOTER's interpolation on its own; LatentDiff
+starts its SDEdit chains from such rows
+(:class:`~skltsynth.LatentDiffusionResampler`, ``start="interpolate"``).
 """
 
 from __future__ import annotations
@@ -24,35 +28,95 @@ import numpy as np
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils._param_validation import Interval
 
+from ..policy.targets import draw_seed_rows
 from .base import BaseEmbeddingResampler, SyntheticRows
 
-__all__ = ["RandomBinOverSampler", "SMOTER"]
+__all__ = ["SMOTE_NEIGHBOURS", "RandomBinOverSampler", "SMOTER", "interpolate_in_pools"]
+
+#: Neighbours a SMOTE seed can interpolate towards (SMOTE's and SMOTER's k).
+SMOTE_NEIGHBOURS = 5
+
+
+def _smote_partners(X, pool, seeds, k_neighbors, rng):
+    """Index (into ``pool``) of one of the ``k_neighbors`` nearest pool rows of every seed."""
+    if len(pool) < 2:
+        return seeds.copy()  # a lone row can only be copied
+    k = min(int(k_neighbors), len(pool) - 1)
+    neighbours = NearestNeighbors(n_neighbors=k).fit(X[pool]).kneighbors(return_distance=False)
+    return neighbours[seeds, rng.integers(k, size=len(seeds))]
+
+
+def interpolate_in_pools(X, y, groups, pools, rng, k_neighbors=SMOTE_NEIGHBOURS):
+    """SMOTE(R) rows: ``x_i + lam (x_j - x_i)`` within the pool of every row's group.
+
+    For every row to make, a seed ``x_i`` is drawn from its group's pool, a
+    partner ``x_j`` among the seed's ``k_neighbors`` nearest rows of the same
+    pool, and ``lam`` uniformly in [0, 1); the target (when ``y`` is given)
+    is interpolated with the same weight, ``y_i + lam (y_j - y_i)`` (Torgo
+    et al., 2013), so every row lies on a segment between two real rows with
+    a consistent target.  A pool of one row yields copies of it.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+        Real rows.
+    y : ndarray of shape (n,) or None
+        Continuous targets of the real rows; None for class labels.
+    groups : ndarray of shape (m,)
+        Group (class or bin) of every row to make, grouped together (as
+        :meth:`~skltsynth.policy.targets.ResamplingPlan.new_groups` returns).
+    pools : dict of int to ndarray
+        Group -> indices of ``X`` to interpolate between
+        (:meth:`~skltsynth.policy.targets.ResamplingPlan.seed_pool`).
+    rng : numpy.random.Generator
+    k_neighbors : int, default=5
+
+    Returns
+    -------
+    rows : ndarray of shape (m, d), dtype of ``X``
+    targets : ndarray of shape (m,) or None
+        Interpolated targets (None when ``y`` is None).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skltsynth.resamplers._smoter import interpolate_in_pools
+    >>> X = np.array([[0.0], [1.0], [10.0]]); y = np.array([0.0, 1.0, 10.0])
+    >>> rows, t = interpolate_in_pools(X, y, np.zeros(4, int), {0: np.array([0, 1])},
+    ...                                np.random.default_rng(0))
+    >>> bool(np.all((rows[:, 0] >= 0) & (rows[:, 0] <= 1))), bool(np.allclose(rows[:, 0], t))
+    (True, True)
+    """
+    groups = np.asarray(groups, dtype=np.int64)
+    rows = np.empty((groups.size, X.shape[1]), dtype=X.dtype)
+    targets = None if y is None else np.empty(groups.size, dtype=np.float64)
+    for g in dict.fromkeys(groups.tolist()):  # groups in order of appearance
+        where = np.flatnonzero(groups == g)
+        pool = np.asarray(pools[g])
+        seeds = rng.integers(len(pool), size=where.size)
+        partners = _smote_partners(X, pool, seeds, k_neighbors, rng)
+        lam = rng.random(where.size)
+        a, b = X[pool[seeds]], X[pool[partners]]
+        rows[where] = a + lam[:, None].astype(X.dtype) * (b - a)
+        if y is not None:
+            ya, yb = y[pool[seeds]], y[pool[partners]]
+            targets[where] = ya + lam * (yb - ya)
+    return rows, targets
 
 
 class _PoolSampler(BaseEmbeddingResampler):
-    """Shared plumbing: draw seeds per group from the plan's seed pools."""
+    """Shared plumbing: rows per group from the plan's seed pools."""
 
-    def _partners(self, X, pool, seeds):
-        """Index (into ``pool``) of the row each seed interpolates towards."""
-        return seeds
+    def _rows(self, X, y, groups, pools):
+        """Synthetic rows (and regression targets, or None) for ``groups``."""
+        raise NotImplementedError
 
     def _generate(self, X, y, plan):
         pools = plan.seed_pool(min_rows=2)
+        groups = plan.new_groups()
         regression = plan.task == "regression"
-        X_parts, y_parts = [], []
-        for g, n in self._progress(plan.n_new.items(), total=len(plan.n_new)):
-            pool = pools[g]
-            seeds = self._rng.integers(len(pool), size=n)
-            partners = self._partners(X, pool, seeds)
-            lam = self._rng.random(n) if partners is not seeds else np.zeros(n)
-            a, b = X[pool[seeds]], X[pool[partners]]
-            X_parts.append(a + lam[:, None].astype(X.dtype) * (b - a))
-            if regression:
-                ya, yb = y[pool[seeds]], y[pool[partners]]
-                y_parts.append(ya + lam * (yb - ya))
-            else:
-                y_parts.append(np.full(n, plan.group_values[g]))
-        return SyntheticRows(np.concatenate(X_parts), np.concatenate(y_parts))
+        rows, targets = self._rows(X, y if regression else None, groups, pools)
+        return SyntheticRows(rows, targets if regression else plan.group_values[groups])
 
 
 class SMOTER(_PoolSampler):
@@ -72,11 +136,11 @@ class SMOTER(_PoolSampler):
     Examples
     --------
     >>> import numpy as np
-    >>> from skltsynth.engines._smoter import SMOTER
+    >>> from skltsynth.resamplers._smoter import SMOTER
     >>> rng = np.random.default_rng(0)
     >>> y = np.r_[rng.uniform(0, 1, 80), rng.uniform(1, 2, 8)]
     >>> X = np.c_[y, rng.normal(size=88)]
-    >>> X_res, y_res = SMOTER(n_bins=2, random_state=0).fit_resample(X, y)
+    >>> X_res, y_res = SMOTER(n_bins=[0.0, 1.0, 2.0], random_state=0).fit_resample(X, y)
     >>> X_res.shape[0] > 88, bool(np.all((y_res[88:] >= 1) & (y_res[88:] <= 2)))
     (True, True)
     """
@@ -89,7 +153,7 @@ class SMOTER(_PoolSampler):
     def __init__(
         self,
         *,
-        k_neighbors=5,
+        k_neighbors=SMOTE_NEIGHBOURS,
         sampling_strategy="auto",
         target_type="auto",
         n_bins=None,
@@ -99,27 +163,10 @@ class SMOTER(_PoolSampler):
         random_state=None,
         verbose=False,
     ):
-        super().__init__(
-            sampling_strategy=sampling_strategy,
-            target_type=target_type,
-            n_bins=n_bins,
-            bin_width=bin_width,
-            synthetic_target=synthetic_target,
-            device=device,
-            random_state=random_state,
-            verbose=verbose,
-        )
-        self.k_neighbors = k_neighbors
+        self._store_params(locals())
 
-    def _partners(self, X, pool, seeds):
-        if len(pool) < 2:
-            return seeds.copy()  # a lone row can only be copied
-        k = min(self.k_neighbors, len(pool) - 1)
-        neighbours = (
-            NearestNeighbors(n_neighbors=k).fit(X[pool]).kneighbors(return_distance=False)
-        )
-        column = self._rng.integers(k, size=len(seeds))
-        return neighbours[seeds, column]
+    def _rows(self, X, y, groups, pools):
+        return interpolate_in_pools(X, y, groups, pools, self._rng, self.k_neighbors)
 
 
 class RandomBinOverSampler(_PoolSampler):
@@ -135,8 +182,8 @@ class RandomBinOverSampler(_PoolSampler):
     Examples
     --------
     >>> import numpy as np
-    >>> from skltsynth.engines._smoter import RandomBinOverSampler
-    >>> y = np.r_[np.linspace(0, 1, 50), [1.6, 1.9]]
+    >>> from skltsynth.resamplers._smoter import RandomBinOverSampler
+    >>> y = np.r_[np.linspace(0, 0.5, 50), [1.6, 1.9]]
     >>> X = y[:, None] * [1.0, 2.0]
     >>> X_res, y_res = RandomBinOverSampler(n_bins=2, random_state=0).fit_resample(X, y)
     >>> bool(np.all(np.isin(y_res[52:], [1.6, 1.9])))
@@ -155,13 +202,8 @@ class RandomBinOverSampler(_PoolSampler):
         random_state=None,
         verbose=False,
     ):
-        super().__init__(
-            sampling_strategy=sampling_strategy,
-            target_type=target_type,
-            n_bins=n_bins,
-            bin_width=bin_width,
-            synthetic_target=synthetic_target,
-            device=device,
-            random_state=random_state,
-            verbose=verbose,
-        )
+        self._store_params(locals())
+
+    def _rows(self, X, y, groups, pools):
+        seeds = draw_seed_rows(groups, pools, self._rng)
+        return X[seeds].copy(), None if y is None else y[seeds].astype(np.float64)

@@ -30,6 +30,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import assert_all_finite, validate_data
 
 from .._pandas_index import keep_pandas_index
+from .._params import store_init_params
 from .._random import check_random_state, derive_rng, draw_seed, torch_generator
 from .._torch_utils import resolve_device
 from ..policy.targets import make_plan
@@ -158,6 +159,10 @@ class BaseEmbeddingResampler(BaseSampler):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+
+    def _store_params(self, params):
+        """Store every ``__init__`` parameter unchanged; subclasses call it with ``locals()``."""
+        store_init_params(self, params)
 
     # ------------------------------------------------------------------ hooks
     @abstractmethod

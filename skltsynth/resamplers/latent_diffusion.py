@@ -1,10 +1,14 @@
 """LatentDiff: conditional diffusion in embedding space for imbalanced regression.
 
 A conditional denoiser (:class:`skltsynth.engines.diffusion.FeatureDiffusion`,
-v-prediction, cosine schedule, EMA weights) is trained on the real rows; new
-rows are drawn conditioned on the target of the bin (or class) they are made
-for, spread over bins by priority (per-bin error of a quick ridge model and
-rarity), and filtered by a Mahalanobis quality gate
+v-prediction, cosine schedule, EMA weights) is trained on the real rows.  For
+a continuous target, a new row starts as a SMOTER interpolation between two
+real rows of its DIR bin, with the interpolated target, and the denoiser,
+conditioned on that target, corrects it (SDEdit; "interpolation plus a learnt
+kernel"); classes start from real rows of the class.  Rows are spread over
+bins by the flattening plan (or the LatentDiff priority: per-bin error of a
+quick ridge model and rarity), capped per bin, put on the levels of discrete
+columns, and filtered by a Mahalanobis quality gate
 (:class:`skltsynth.policy.quality.MahalanobisGate`).
 """
 
@@ -15,12 +19,14 @@ import warnings
 from collections import OrderedDict
 
 import numpy as np
+import torch
 from scipy.special import ndtri
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._torch_utils import batches
 from .base import SyntheticRows
 from ..policy.priority import bin_errors
+from ..policy.levels import DiscreteLevels
 from ..policy.quality import MahalanobisGate
 from ..policy.targets import (
     capped_allocation,
@@ -29,6 +35,7 @@ from ..policy.targets import (
     priority_shares,
 )
 from ._diffusion_base import DEFAULTS, BaseDiffusionResampler, fill_diffusion_doc
+from ._smoter import interpolate_in_pools
 
 __all__ = ["LatentDiffusionResampler"]
 
@@ -39,10 +46,6 @@ _RETRY_BLOCK_ROWS = 65536
 #: bins hold at least this many real rows (fewer cannot show the denoiser, nor
 #: the gate, what the bin looks like).
 MIN_BIN_SUPPORT = 5
-
-#: ``synthetic_ratio="auto"`` for a continuous target: synthetic rows requested
-#: per input row (before the per-bin caps).
-DEFAULT_REGRESSION_RATIO = 1.0
 
 
 def quantile_scores(reference, values):
@@ -91,17 +94,18 @@ class LatentDiffusionResampler(BaseDiffusionResampler):
 
     **How many rows, and where** (regression):
 
-    * the *requested total* is ``round(synthetic_ratio * n_samples)`` (as
-      many rows as the input with the default ``"auto"``); with ``synthetic_ratio=None`` it is
-      the number of rows the base plan for ``sampling_strategy`` makes
-      (``"auto"`` = flatten the LDS-smoothed bin density up to the fullest
-      bin; a float flattens up to that fraction of it);
-    * ``priority_lambda`` spreads that total over bins with priority
+    * the *requested total* is the number of rows the base plan for
+      ``sampling_strategy`` makes (``synthetic_ratio="auto"`` or None;
+      ``sampling_strategy="auto"`` = flatten the LDS-smoothed bin density up
+      to the fullest bin, a float flattens up to that fraction of it), or
+      ``round(synthetic_ratio * n_samples)`` for a number;
+    * with the default ``priority_lambda=None`` the rows keep the base
+      plan's spread (the rarer the bin, the more rows); a number spreads
+      the total with the LatentDiff priority
       ``lam * e_b + (1 - lam) * (1 - n_b / max n)``
       (:func:`skltsynth.policy.targets.priority_shares`), ``e_b`` the per-bin
-      out-of-fold error of a ridge model (:func:`skltsynth.policy.priority.bin_errors`).
+      out-of-fold error of a ridge model (:func:`skltsynth.policy.priority.bin_errors`);
       ``priority_lambda=0`` is purely count-based (rarity);
-      ``priority_lambda=None`` keeps the base plan's spread;
     * **caps**: a bin receives at most ``ceil(bin_cap * n_b)`` rows, and none
       unless it and its two neighbouring bins hold at least
       ``MIN_BIN_SUPPORT`` (5) real rows; rows a full bin cannot take go to
@@ -138,20 +142,37 @@ class LatentDiffusionResampler(BaseDiffusionResampler):
     Parameters
     ----------
 %(diffusion_parameters)s
-    priority_lambda : float in [0, 1] or None, default=0.9
+    priority_lambda : float in [0, 1] or None, default=None
         Weight of the per-bin error in the priority allocation (regression);
-        see above.
+        None keeps the base plan's spread.  See above.
     synthetic_ratio : float > 0, "auto" or None, default="auto"
         Requested synthetic rows as a ratio of the input size (regression:
         before the per-bin caps); None = the base plan's total for
-        ``sampling_strategy``; ``"auto"`` = 1.0 for a continuous target
-        with a string or float ``sampling_strategy``, None otherwise.
-    bin_cap : float > 0, default=3.0
+        ``sampling_strategy``; ``"auto"`` = the same, without the warning
+        when the caps hold fewer rows.
+    bin_cap : float > 0, default=10.0
         Regression: most synthetic rows per bin, as a multiple of its real
         rows (rounded up).  See above.
     condition : {"quantile", "value"}, default="quantile"
         Regression condition of the denoiser: the normal score of the
         target's rank, or the (standardised) target value.
+    start : {"auto", "interpolate", "real"}, default="auto"
+        Where a candidate row starts and which target it gets.
+        ``"interpolate"``: a SMOTER row ``x_i + lam (x_j - x_i)`` between a
+        row of the bin (or class) and one of its 5 nearest rows of the same
+        pool, with the target ``y_i + lam (y_j - y_i)``; below
+        ``strength=1`` it is the SDEdit start, so the denoiser, conditioned
+        on that target, only corrects an interpolation towards the data
+        ("interpolation plus a learnt kernel").  ``"real"``: a real row of
+        the pool, and the target of ``synthetic_target``.  ``"auto"``:
+        ``"interpolate"`` for a continuous target, ``"real"`` for classes.
+    snap_discrete : bool or "auto", default="auto"
+        Put every synthetic value of a discrete column (at most 32 distinct
+        values, 10 real rows per value on average: codes, counts, flags of
+        tabular data) on its nearest observed level
+        (:class:`skltsynth.policy.levels.DiscreteLevels`); embedding columns
+        are continuous and never changed.  ``"auto"``: for a continuous
+        target, not for classes.
     gate_quantile : float in (0, 1] or None, default=0.95
         Mahalanobis gate: a synthetic row is kept when its distance to the
         shrunk Gaussian of its bin/class is within this quantile of the real
@@ -180,6 +201,10 @@ device, random_state, verbose
     rejection_rate_ : float
         Fraction of all generated candidates (retries included) that failed
         the gate; 0.0 when the gate is off.
+    n_projected_ : int
+        Synthetic rows (candidates) whose last guided estimate lay outside the
+        real rows' region by more than 1 % of their largest norm and was
+        projected back into it (0 without guidance).
     n_planned_ : int
         Synthetic rows planned before the gate dropped any (``n_synthetic_``
         is the number returned).
@@ -212,7 +237,7 @@ device, random_state, verbose
 
     #: SDEdit from real rows of the bin for a continuous target; for classes from
     #: interpolated rows of the class, close to the start (see ``strength``).
-    _AUTO_STRENGTH = {"classification": 0.2, "regression": 0.5}
+    _AUTO_STRENGTH = {"classification": 0.2, "regression": 0.3}
 
     _parameter_constraints: dict = {
         **BaseDiffusionResampler._parameter_constraints,
@@ -221,6 +246,8 @@ device, random_state, verbose
                             StrOptions({"auto"}), None],
         "bin_cap": [Interval(numbers.Real, 0, None, closed="neither")],
         "condition": [StrOptions({"quantile", "value"})],
+        "start": [StrOptions({"auto", "interpolate", "real"})],
+        "snap_discrete": ["boolean", StrOptions({"auto"})],
         "gate_quantile": [Interval(numbers.Real, 0, 1, closed="right"), None],
         "max_retries": [Interval(numbers.Integral, 0, None, closed="left")],
     }
@@ -246,10 +273,12 @@ device, random_state, verbose
         denoiser="mlp",
         loss_weighting="min_snr",
         warm_start=False,
-        priority_lambda=0.9,
+        priority_lambda=None,
         synthetic_ratio="auto",
-        bin_cap=3.0,
+        bin_cap=10.0,
         condition="quantile",
+        start="auto",
+        snap_discrete="auto",
         gate_quantile=0.95,
         max_retries=1,
         sampling_strategy="auto",
@@ -273,7 +302,7 @@ device, random_state, verbose
                 "combined with an explicit dict or callable sampling_strategy."
             )
         if ratio == "auto":
-            ratio = DEFAULT_REGRESSION_RATIO if task == "regression" and not explicit else None
+            ratio = None
         plan, strategy = super()._plan(X, y, task)
         self.bin_errors_ = None
         if explicit:
@@ -330,11 +359,38 @@ device, random_state, verbose
             return quantile_scores(self._cond_reference, targets)
         return targets
 
-    def _draw(self, engine, X, plan, groups, targets, pools, generator):
-        """One batch of candidates for the given groups/targets."""
-        return self._sample(
-            engine, self._cond(plan, groups, targets), cond_type=self._cond_type(plan),
-            x_start=self._start_rows(X, groups, pools), generator=generator, dtype=X.dtype)
+    def _start_mode(self, plan):
+        """``"interpolate"`` or ``"real"``: where candidates start (and get their target)."""
+        if self.start == "auto":
+            return "real" if plan.task == "classification" else "interpolate"
+        return self.start
+
+    def _draw(self, engine, X, y, plan, groups, pools, generator):
+        """One batch of candidates for ``groups``: rows and their targets.
+
+        ``start="interpolate"``: a SMOTER row between two real rows of the
+        group's pool (:func:`~skltsynth.resamplers._smoter.interpolate_in_pools`),
+        its target interpolated with the same weight, is the SDEdit start and
+        the condition; the denoiser only moves it towards the data of that
+        target.  ``start="real"``: a real row of the pool, and the plan's
+        synthetic target.
+        """
+        classes = plan.task == "classification"
+        if self._start_mode(plan) == "interpolate":
+            x0, targets = interpolate_in_pools(X, None if classes else y, groups, pools, self._rng)
+            if classes:
+                targets = plan.group_values[groups]
+            x_start = (None if self._strength(plan.task) >= 1.0
+                       else torch.as_tensor(np.asarray(x0, dtype=np.float32)))
+        else:
+            targets = plan.synthetic_targets(groups, self._rng)
+            x_start = self._start_rows(X, groups, pools)
+        rows = self._sample(
+            engine, self._cond(plan, groups if classes else None, targets),
+            cond_type=self._cond_type(plan), x_start=x_start, generator=generator, dtype=X.dtype)
+        if self._levels is not None:
+            rows = self._levels.transform(rows)
+        return rows, targets
 
     @staticmethod
     def _cond_type(plan):
@@ -352,14 +408,17 @@ device, random_state, verbose
             batch_weight=1.0 / counts if classes else 1.0 / np.sqrt(counts),
             labels=plan.groups)
         groups = plan.new_groups()
-        targets = plan.synthetic_targets(groups, self._rng)
-        pools = plan.seed_pool(min_rows=2) if self._strength(plan.task) < 1.0 else None
+        snap = not classes if self.snap_discrete == "auto" else bool(self.snap_discrete)
+        self._levels = DiscreteLevels().fit(X) if snap else None
+        interpolate = self._start_mode(plan) == "interpolate"
+        pools = (plan.seed_pool(min_rows=2)
+                 if interpolate or self._strength(plan.task) < 1.0 else None)
         generator = self._torch_generator()
-        X_new = self._draw(engine, X, plan, groups, targets, pools, generator)
+        X_new, targets = self._draw(engine, X, y, plan, groups, pools, generator)
         self.rejection_rate_ = 0.0
         self.n_planned_ = len(groups)
         if self.gate_quantile is not None:
-            keep = self._gate(engine, X, plan, X_new, groups, targets, pools, generator)
+            keep = self._gate(engine, X, y, plan, X_new, groups, targets, pools, generator)
             X_new, groups, targets = X_new[keep], groups[keep], targets[keep]
             kept = np.bincount(groups, minlength=plan.n_groups)
             plan.n_new = OrderedDict((g, int(kept[g])) for g in plan.n_new if kept[g] > 0)
@@ -373,10 +432,11 @@ device, random_state, verbose
         self._finish()
         return SyntheticRows(X_new, targets, None)
 
-    def _gate(self, engine, X, plan, X_new, groups, targets, pools, generator):
+    def _gate(self, engine, X, y, plan, X_new, groups, targets, pools, generator):
         """Score, redraw rejected rows ``max_retries`` times; mask of the rows that pass.
 
-        Updates ``X_new`` in place with accepted redraws; sets ``rejection_rate_``.
+        Updates ``X_new`` and ``targets`` in place with accepted redraws; sets
+        ``rejection_rate_``.
         """
         gate = MahalanobisGate(quantile=float(self.gate_quantile), max_radius=1,
                                random_state=self._rng)
@@ -391,12 +451,13 @@ device, random_state, verbose
             # candidates never hold more than one block
             for chunk in batches(rejected.size, _RETRY_BLOCK_ROWS):
                 redo = rejected[chunk]
-                cand = self._draw(engine, X, plan, groups[redo], targets[redo], pools, generator)
+                cand, cand_targets = self._draw(engine, X, y, plan, groups[redo], pools, generator)
                 cand_score = gate.score(cand, groups[redo])
                 n_drawn += redo.size
                 n_rejected += int((cand_score > 1.0).sum())
                 better = cand_score < score[redo]
                 X_new[redo[better]] = cand[better]
+                targets[redo[better]] = cand_targets[better]
                 score[redo[better]] = cand_score[better]
         self.rejection_rate_ = n_rejected / n_drawn
         return score <= 1.0

@@ -85,9 +85,12 @@ class MemoryDDPMResampler(BaseDiffusionResampler):
         Also weight the *real* rows by their class cost ``gamma_c`` (the
         cost-sensitive loss of the CSL framework the paper builds on), in
         ``sample_weight_[:n]``; :class:`~skltsynth.ResampledEstimator` passes
-        it on.  Off by default: after the classes are balanced by synthetic
-        rows, the class cost on real rows corrects the imbalance a second
-        time (see the user guide for the measurement).
+        it on.  Off by default, chosen on the CLINC150-LT validation split
+        (2 seeds, logistic regression): on, few-shot accuracy rose 3.5
+        points but many-shot fell 6.3 and overall (class-balanced) accuracy
+        1.1 -- after the synthetic rows balance the classes, the class cost on
+        real rows corrects the imbalance a second time.  Heads that take no
+        ``sample_weight`` (kNN) are unaffected.  See the user guide.
     sampling_strategy, target_type, n_bins, bin_width, synthetic_target, device, random_state, verbose
         See :class:`~skltsynth.resamplers.base.BaseEmbeddingResampler`.
 
@@ -105,6 +108,10 @@ class MemoryDDPMResampler(BaseDiffusionResampler):
         actually taken are ``engine_.n_train_steps_``.
     condition_values_ : ndarray
         Class label (or bin centre) of every condition index.
+    n_projected_ : int
+        Synthetic rows (candidates) whose last guided estimate lay outside the
+        real rows' region by more than 1 % of their largest norm and was
+        projected back into it (0 without guidance).
     confidence_ : ndarray of shape (n_synthetic,)
         Confidence of every synthetic row (before the floor and class cost).
     sample_weight_ : ndarray of shape (n_samples + n_synthetic,)

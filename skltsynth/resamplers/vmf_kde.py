@@ -437,26 +437,7 @@ class VMFKDEResampler(BaseEmbeddingResampler):
         random_state=None,
         verbose=False,
     ):
-        super().__init__(
-            sampling_strategy=sampling_strategy,
-            target_type=target_type,
-            n_bins=n_bins,
-            bin_width=bin_width,
-            synthetic_target=synthetic_target,
-            device=device,
-            random_state=random_state,
-            verbose=verbose,
-        )
-        self.kernel = kernel
-        self.span_neighbors = span_neighbors
-        self.span_scale = span_scale
-        self.span_interpolation = span_interpolation
-        self.bandwidth = bandwidth
-        self.kappa = kappa
-        self.kappa_max = kappa_max
-        self.kappa_min = kappa_min
-        self.n_neighbors = n_neighbors
-        self.batch_size = batch_size
+        self._store_params(locals())
 
     def _validate_method_params(self, X, plan):
         if (self.kappa_min is not None and not isinstance(self.kappa_min, str)

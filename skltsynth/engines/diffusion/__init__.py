@@ -32,7 +32,9 @@ Modules: :mod:`.schedules` (cosine/linear schedules, ``NoiseScheduler`` with
 (CORAL), :mod:`.training` (the one training loop), :mod:`.sampling`
 (batched DDIM/DDPM, CFG, SDEdit, signal guidance), :mod:`.config`,
 :mod:`.model` (the facade), :mod:`.sizing` (``engine_size``: denoiser size and
-step budget from the data's shape).
+step budget from the data's shape), :mod:`.precision` (float32, or bfloat16
+autocast of the denoiser's products where the hardware has it:
+``DiffusionConfig.precision``).
 """
 
 from .config import DiffusionConfig

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
+from ..._defaults import DIFFUSION_SAMPLING_STEPS
 from .denoiser import COND_TYPES
+from .precision import PRECISIONS
 from .schedules import PREDICTION_TYPES, SCHEDULES
 
 __all__ = ["DiffusionConfig"]
@@ -99,6 +101,12 @@ class DiffusionConfig:
         Rows denoised at once (bounds memory).
     std_floor : float, default=1e-3
         Relative floor of the feature standardiser.
+    precision : {"auto", "float32", "bfloat16"}, default="auto"
+        Precision of the denoiser's matrix products in training and sampling
+        (:mod:`.precision`): ``"auto"`` uses bfloat16 autocast (float32
+        weights, optimiser, loss and sampler arithmetic) where the device has
+        native bfloat16 matrix units and the denoiser is at least
+        ``precision.MIN_BFLOAT16_WIDTH`` wide, float32 elsewhere.
     """
 
     cond_type: str = "class"
@@ -132,11 +140,12 @@ class DiffusionConfig:
     n_iter_no_change: int = 4
     validation_interval: int = 50
     tol: float = 2e-3
-    sampling_steps: int = 25
+    sampling_steps: int = DIFFUSION_SAMPLING_STEPS
     eta: float = 0.0
     cfg_scale: float = 1.0
     sample_batch_size: int = 4096
     std_floor: float = 1e-3
+    precision: str = "auto"
 
     def __post_init__(self):
         self.validate()
@@ -147,6 +156,8 @@ class DiffusionConfig:
             raise ValueError(f"cond_type must be one of {COND_TYPES}, got {self.cond_type!r}.")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}.")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}.")
         if self.prediction_type not in PREDICTION_TYPES:
             raise ValueError(
                 f"prediction_type must be one of {PREDICTION_TYPES}, got {self.prediction_type!r}."

@@ -231,9 +231,10 @@ class ResidualMLPDenoiser(nn.Module):
         """
         n = x.shape[0]
         t = torch.as_tensor(t, device=x.device)
-        if t.dim() == 0:
-            t = t.expand(n)
-        h = self.input(x) + self.time_mlp(sinusoidal_embedding(t, self.time_embed_dim).to(x.dtype))
+        # one timestep for all rows (the sampler's case): embed it once and broadcast
+        t_rows = t.reshape(1) if t.dim() == 0 else t
+        h = self.input(x) + self.time_mlp(
+            sinusoidal_embedding(t_rows, self.time_embed_dim).to(x.dtype))
         c = self.condition_embedding(cond, n, drop_mask, device=x.device)
         if c is not None:
             h = h + c
@@ -242,4 +243,6 @@ class ResidualMLPDenoiser(nn.Module):
         if self.transformer is not None:
             h = self.transformer(h)
         out = self.output(nn.functional.silu(self.out_norm(h)))
+        # in the input's dtype whatever autocast ran the products in (.precision)
+        out, h = out.to(x.dtype), h.to(x.dtype)
         return (out, h) if return_hidden else out

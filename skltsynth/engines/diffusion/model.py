@@ -17,6 +17,7 @@ from ..._random import child_torch_generator
 from ..._torch_utils import resolve_device
 from .config import DiffusionConfig
 from .denoiser import ResidualMLPDenoiser, init_parameters_
+from .precision import at_precision, resolve_precision
 from .sampling import sample_rows
 from .schedules import NoiseScheduler
 from .standardise import Standardiser
@@ -78,6 +79,9 @@ class FeatureDiffusion:
         stopping).
     best_step_ : int
         Step whose EMA weights the model holds.
+    precision_ : {"float32", "bfloat16"}
+        Precision of the denoiser's products (``config.precision`` resolved
+        for the device, :mod:`.precision`), in training and sampling.
     device_ : torch.device
 
     Examples
@@ -172,6 +176,7 @@ class FeatureDiffusion:
             raise ValueError(f"Need at least 2 rows to fit a diffusion model, got {n}.")
         cond_user, _ = self._prepare_cond(cond, n, fitting=True)
         self.device_ = resolve_device(device)
+        self.precision_ = resolve_precision(cfg.precision, self.device_, cfg.hidden_dim)
         n_classes = None
         if cfg.cond_type == "class":
             n_classes = int(cond_user.max()) + 1 if cfg.n_classes is None else int(cfg.n_classes)
@@ -274,7 +279,8 @@ class FeatureDiffusion:
                                  f"{self.n_features_}.")
         progress = (lambda it: tqdm(it, desc="diffusion sample", leave=False)) if verbose else None
         return sample_rows(
-            self.model_, self.scheduler_, self.standardiser_, n=m,
+            at_precision(self.model_, self._precision(), self.device_), self.scheduler_,
+            self.standardiser_, n=m,
             cond=None if cond_user is None else cond_user.to(self.device_),
             model_cond=None if model_cond is None else model_cond.to(self.device_),
             x_start=x_start, strength=strength, guidance=guidance,
@@ -283,6 +289,10 @@ class FeatureDiffusion:
             cfg_scale=cfg.cfg_scale if cfg_scale is None else cfg_scale,
             batch_size=cfg.sample_batch_size if batch_size is None else batch_size,
             generator=generator, return_x0=return_x0, progress=progress)
+
+    def _precision(self):
+        # engines pickled before precision_ existed ran in float32
+        return getattr(self, "precision_", "float32")
 
     # ---------------------------------------------------------------- diagnostics
     @torch.no_grad()
@@ -302,8 +312,9 @@ class FeatureDiffusion:
         _, model_cond = self._prepare_cond(cond, X.shape[0], fitting=False)
         z = self.standardiser_.transform(X)
         tt = torch.full((X.shape[0],), int(t), device=self.device_)
-        _, hidden = self.model_(z, tt, None if model_cond is None else model_cond.to(self.device_),
-                                return_hidden=True)
+        _, hidden = at_precision(self.model_, self._precision(), self.device_)(
+            z, tt, None if model_cond is None else model_cond.to(self.device_),
+            return_hidden=True)
         if project and self.projection_head_ is not None:
             return self.projection_head_(hidden)
         return hidden

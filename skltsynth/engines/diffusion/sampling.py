@@ -16,6 +16,11 @@ memory).  Per step, for a chunk ``x_t`` at timestep ``t``:
    the signal of the decoded clean estimate, here the de-standardised x0);
    the de-standardisation happens inside the autograd graph, so the gradient
    accounts for the feature scales;
+   a guidance object with a region (``LongtailGuidance.within``, set by the
+   diffusion resamplers) then projects the guided ``x0_hat`` into the real
+   rows' norm range and class ball
+   (:class:`skltsynth.policy.data_region.DataRegion`) and ``eps_hat`` is
+   re-derived from it, so guided rows stay on the data;
 3. the DDIM update ``t -> t'`` (``eta`` = 0 deterministic, 1 ancestral).
 
 Cheap variant (``guidance.jacobian`` false, the default): ``g = alpha_t * d f / d x0_hat``.
@@ -232,7 +237,7 @@ def sample_rows(model, scheduler, standardiser, *, n, cond=None, model_cond=None
             if use_guidance:
                 x0_hat, eps_hat = _guided_estimates(
                     model, scheduler, x, t, c_model, c_user, cfg_scale, guidance,
-                    standardiser.inverse_transform)
+                    standardiser, final=prev_t < 0)
             else:
                 with torch.no_grad():
                     out = _model_output(model, x, t, c_model, cfg_scale)
@@ -254,8 +259,14 @@ def sample_rows(model, scheduler, standardiser, *, n, cond=None, model_cond=None
 
 
 def _guided_estimates(model, scheduler, x, t, c_model, c_user, cfg_scale, guidance,
-                      to_original):
-    """``(x0_hat, eps_hat)`` after shifting eps by ``-scale * sigma_t * grad signal``."""
+                      standardiser, final=False):
+    """``(x0_hat, eps_hat)`` after shifting eps by ``-scale * sigma_t * grad signal``.
+
+    A guidance object with a ``project`` method (``LongtailGuidance.project``)
+    then pulls the guided x0 estimate, in original units, into the real rows'
+    region, and eps is re-derived from it (``final``: the last step).
+    """
+    to_original = standardiser.inverse_transform
     alpha, sigma = scheduler.alpha_sigma(t, x)
     scale = float(guidance.scale)
     with torch.enable_grad():
@@ -275,4 +286,9 @@ def _guided_estimates(model, scheduler, x, t, c_model, c_user, cfg_scale, guidan
             grad = grad * alpha
     eps_hat = eps_hat.detach() - scale * sigma * grad.detach()
     x0_hat = scheduler.x0_from_eps(eps_hat, x.detach(), t)
+    project = getattr(guidance, "project", None)
+    if project is not None:
+        with torch.no_grad():
+            x0_hat = standardiser.transform(project(to_original(x0_hat), c_user, final=final))
+            eps_hat = (x.detach() - alpha * x0_hat) / sigma
     return x0_hat, eps_hat

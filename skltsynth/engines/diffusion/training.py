@@ -16,6 +16,9 @@
   steps the EMA model's denoising loss on fixed ``(t, noise)`` draws of those
   rows is evaluated, training stops after ``n_iter_no_change`` evaluations
   without a relative improvement of ``tol``, and the best EMA weights are kept,
+* the denoiser's products at the configured precision (:mod:`.precision`:
+  bfloat16 autocast where the hardware multiplies bfloat16 natively; the
+  weights, optimiser, EMA and loss stay float32),
 * a fused AdamW step where torch has one (one pass over the parameters instead
   of several ``foreach`` passes), host reads only once per evaluation interval,
 * a tqdm progress bar when ``verbose``.
@@ -58,6 +61,7 @@ from ..._random import child_torch_generator
 from .config import DiffusionConfig
 from .contrastive import ProjectionHead, coral_loss
 from .denoiser import init_parameters_
+from .precision import autocast, resolve_precision
 
 __all__ = ["TrainResult", "train_denoiser", "ema_multi_avg_fn"]
 
@@ -180,8 +184,9 @@ class _Validation:
         self.cond = None if cond is None else cond[idx.to(device)]
 
     @torch.no_grad()
-    def loss(self, model):
-        out = model(self.x_t, self.t, self.cond)
+    def loss(self, model, precision="float32"):
+        with autocast(precision, self.x_t.device):
+            out = model(self.x_t, self.t, self.cond)
         return (self.weight * ((out - self.target) ** 2).mean(dim=1)).mean()
 
 
@@ -257,6 +262,7 @@ def train_denoiser(model, scheduler, X, cond=None, config=None, *, sample_weight
     T = scheduler.num_train_timesteps
     loss_weights = scheduler.loss_weight(torch.arange(T), config.min_snr_gamma).float().to(device)
     batch = int(config.batch_size)
+    precision = resolve_precision(config.precision, device, config.hidden_dim)
 
     val_idx = _hold_out(weights, config, generator)
     validation = None
@@ -279,8 +285,9 @@ def train_denoiser(model, scheduler, X, cond=None, config=None, *, sample_weight
         drop = (torch.rand(batch, generator=generator, device=gdev) < config.cond_drop_prob)
         x0 = X[idx]
         x_t = scheduler.add_noise(x0, noise, t)
-        out, hidden = model(x_t, t, None if cond is None else cond[idx],
-                            drop_mask=drop.to(device), return_hidden=True)
+        with autocast(precision, device):
+            out, hidden = model(x_t, t, None if cond is None else cond[idx],
+                                drop_mask=drop.to(device), return_hidden=True)
         per_row = ((out - scheduler.target(x0, noise, t)) ** 2).mean(dim=1)
         loss = (loss_weights[t] * per_row).mean()
         if use_coral:
@@ -309,7 +316,7 @@ def train_denoiser(model, scheduler, X, cond=None, config=None, *, sample_weight
             if validation is None:
                 bar.set_postfix(loss=f"{sum(chunk) / len(chunk):.4f}")
                 continue
-            current = float(validation.loss(ema.module))
+            current = float(validation.loss(ema.module, precision))
             val_losses.append((step, current))
             bar.set_postfix(val_loss=f"{current:.4f}")
             if current < best * (1.0 - config.tol):

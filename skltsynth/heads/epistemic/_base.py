@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNet
 from skorch.dataset import Dataset
 
+from ..._params import store_init_params
 from ..._random import check_random_state, torch_generator
 from ..._torch_utils import batches, resolve_device
 from .module import EpistemicHeadModule, LongtailSignal, check_signal
@@ -81,9 +82,7 @@ class BaseEpistemicHead(BaseEstimator):
     }
 
     def _store_params(self, params):
-        """Store every ``__init__`` parameter unchanged (sklearn: ``__init__`` stores only)."""
-        for name in self._get_param_names():
-            setattr(self, name, params[name])
+        store_init_params(self, params)
 
     # ----------------------------------------------------------------- fit
     def _make_net(self, net_class, module, criterion, lr, max_epochs, generator, **kwargs):
