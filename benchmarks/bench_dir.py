@@ -86,9 +86,12 @@ def _smogn(X, y, seed):
     return out.drop(columns="target").to_numpy(np.float64), out["target"].to_numpy(np.float64)
 
 
+def _takes_weights(head):
+    return not isinstance(head, (KNeighborsRegressor, MLPRegressor))
+
+
 def _errors(head, X, y, w, d, split):
-    fit_kw = {} if w is None or isinstance(head, (KNeighborsRegressor, MLPRegressor)) \
-        else {"sample_weight": w}
+    fit_kw = {} if w is None or not _takes_weights(head) else {"sample_weight": w}
     X_eval, y_eval = d[f"X_{split}"], d[f"y_{split}"]
     pred = head.fit(X, y, **fit_kw).predict(X_eval)
     rep = regression_shot_report(y_eval, pred, d.y_train, d.bin_edges)
@@ -131,8 +134,13 @@ def run(names, seeds, engine, smogn_max_rows, head_names, split="test"):
             for head_name, make in _heads(seed, alpha).items():
                 if head_name not in head_names:
                     continue
+                fitted = {}  # a head that takes no sample_weight is fitted once per row set
                 for method, (Xm, ym, w, secs) in data.items():
-                    err = _errors(make(), Xm, ym, w, d, split)
+                    head = make()
+                    key = (id(Xm), None if not _takes_weights(head) else id(w))
+                    if key not in fitted:
+                        fitted[key] = _errors(head, Xm, ym, w, d, split)
+                    err = fitted[key]
                     rows.append({"dataset": name, "head": head_name, "method": method,
                                  "seed": seed, "time_vs_smoter": secs / t_ref if t_ref else 0,
                                  "n_added": int(Xm.shape[0] - X.shape[0]), **err})
