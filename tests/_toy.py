@@ -3,7 +3,7 @@
 import numpy as np
 
 from skltsynth.resamplers.base import BaseEmbeddingResampler, SyntheticRows
-from skltsynth.policy.targets import draw_seed_rows
+from skltsynth.policy.plan import draw_seed_rows
 
 
 class JitterResampler(BaseEmbeddingResampler):

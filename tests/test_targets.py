@@ -6,7 +6,8 @@ import pytest
 from scipy.ndimage import convolve1d, gaussian_filter1d
 from scipy.signal.windows import triang
 
-from skltsynth import targets as T
+from skltsynth.policy import plan as P
+from skltsynth.policy import targets as T
 
 SHARED = Path(os.environ.get("SKLTSYNTH_DATA", Path(__file__).resolve().parents[2] / "shared" / "datasets"))
 
@@ -115,7 +116,7 @@ def test_priority_allocation_lambda():
 def test_plan_regression_auto_and_seed_pool():
     rng = np.random.default_rng(0)
     y = np.r_[rng.normal(0, 1, 500), [6.0]]
-    plan, strategy = T.make_plan(y, "regression", n_bins=20)
+    plan, strategy = P.make_plan(y, "regression", n_bins=20)
     assert plan.n_synthetic == sum(strategy.values()) > 0
     pools = plan.seed_pool(min_rows=2)
     last = plan.groups[-1]
@@ -128,7 +129,7 @@ def test_plan_regression_auto_and_seed_pool():
 
 def test_plan_classification_keys():
     y = np.array(["a"] * 10 + ["b"] * 3 + ["c"] * 5)
-    plan, strategy = T.make_plan(y, "classification")
+    plan, strategy = P.make_plan(y, "classification")
     assert dict(strategy) == {"b": 7, "c": 5}
     assert plan.group_values[list(plan.n_new)].tolist() == ["b", "c"]
     assert plan.synthetic_targets(plan.new_groups(), None).tolist() == ["b"] * 7 + ["c"] * 5

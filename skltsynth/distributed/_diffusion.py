@@ -110,7 +110,7 @@ def _train(resampler, sample, plan, classes):
 
 
 def _draw(model, plan, seed, g, b, k, dtype, strength):
-    from ..policy.targets import ResamplingPlan
+    from ..policy.plan import ResamplingPlan
     from ..resamplers._smoter import interpolate_in_pools
     from ..resamplers.latent_diffusion import quantile_scores
 

@@ -1,7 +1,7 @@
 """The resampling plan from a distributed count of ``y``.
 
 The counts are computed chunk by chunk on the workers; the plan itself is
-made by the package's planning code (:func:`skltsynth.policy.targets.make_plan`
+made by the package's planning code (:func:`skltsynth.policy.plan.make_plan`
 through the resampler's base ``_plan``) on a label vector with those counts,
 so ``sampling_strategy`` means exactly what it means in memory.  The driver
 holds that vector briefly (one label per row, 8 bytes a row: 80 MB for 10M
@@ -17,7 +17,8 @@ import numpy as np
 from sklearn.base import clone
 
 from ..resamplers.base import BaseEmbeddingResampler
-from ..policy.targets import ResamplingPlan, _check_edges, assign_bins, bin_edges
+from ..policy.plan import ResamplingPlan
+from ..policy.targets import _check_edges, assign_bins, bin_edges
 from ._inputs import check_y_block
 
 __all__ = ["GroupLayout", "distributed_plan", "group_index"]

@@ -182,7 +182,7 @@ def pooled_span_rows(X, groups, pools, rng, *, k=SPAN_NEIGHBORS, scale=SPAN_SCAL
         Group of every row to make.
     pools : dict of int to ndarray
         Group -> row indices of ``X`` (e.g.
-        :meth:`skltsynth.policy.targets.ResamplingPlan.seed_pool`).
+        :meth:`skltsynth.policy.plan.ResamplingPlan.seed_pool`).
     rng : numpy.random.Generator
     k : int, default=SPAN_NEIGHBORS
     scale : float, default=SPAN_SCALE

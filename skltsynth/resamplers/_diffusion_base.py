@@ -32,7 +32,7 @@ from ..engines.diffusion.sizing import engine_size
 from ..engines.neighbour_span import pooled_span_rows
 from ..policy.data_region import DataRegion
 from ..policy.guidance import as_guidance
-from ..policy.targets import draw_seed_rows
+from ..policy.plan import draw_seed_rows
 
 __all__ = ["DEFAULTS", "BaseDiffusionResampler", "DIFFUSION_PARAMETERS_DOC", "fill_diffusion_doc"]
 
@@ -315,7 +315,7 @@ device, random_state, verbose
             Group (class or bin) of every row to generate.
         pools : dict of int to ndarray
             Row indices of ``X`` each group draws its start rows from
-            (:meth:`skltsynth.policy.targets.ResamplingPlan.seed_pool`).
+            (:meth:`skltsynth.policy.plan.ResamplingPlan.seed_pool`).
 
         Returns
         -------

@@ -10,7 +10,7 @@ resamplers:
   is interpolated with the same weight, ``y_i + lam (y_j - y_i)`` (Torgo et
   al., 2013, with the target interpolated as in SMOTE for regression
   benchmarks).  A bin with fewer than two rows borrows rows from the
-  neighbouring bins (:meth:`~skltsynth.policy.targets.ResamplingPlan.seed_pool`).
+  neighbouring bins (:meth:`~skltsynth.policy.plan.ResamplingPlan.seed_pool`).
 * :class:`RandomBinOverSampler` -- random over-sampling per DIR bin: copies of
   seed rows with their targets (the regression analogue of
   imbalanced-learn's ``RandomOverSampler``).
@@ -28,7 +28,7 @@ import numpy as np
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils._param_validation import Interval
 
-from ..policy.targets import draw_seed_rows
+from ..policy.plan import draw_seed_rows
 from .base import BaseEmbeddingResampler, SyntheticRows
 
 __all__ = ["SMOTE_NEIGHBOURS", "RandomBinOverSampler", "SMOTER", "interpolate_in_pools"]
@@ -64,10 +64,10 @@ def interpolate_in_pools(X, y, groups, pools, rng, k_neighbors=SMOTE_NEIGHBOURS)
         Continuous targets of the real rows; None for class labels.
     groups : ndarray of shape (m,)
         Group (class or bin) of every row to make, grouped together (as
-        :meth:`~skltsynth.policy.targets.ResamplingPlan.new_groups` returns).
+        :meth:`~skltsynth.policy.plan.ResamplingPlan.new_groups` returns).
     pools : dict of int to ndarray
         Group -> indices of ``X`` to interpolate between
-        (:meth:`~skltsynth.policy.targets.ResamplingPlan.seed_pool`).
+        (:meth:`~skltsynth.policy.plan.ResamplingPlan.seed_pool`).
     rng : numpy.random.Generator
     k_neighbors : int, default=5
 

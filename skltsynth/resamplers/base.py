@@ -33,7 +33,7 @@ from .._pandas_index import keep_pandas_index
 from .._params import store_init_params
 from .._random import check_random_state, derive_rng, draw_seed, torch_generator
 from .._torch_utils import resolve_device
-from ..policy.targets import make_plan
+from ..policy.plan import make_plan
 
 __all__ = ["BaseEmbeddingResampler", "SyntheticRows"]
 
@@ -175,7 +175,7 @@ class BaseEmbeddingResampler(BaseSampler):
             Finite float32 or float64 rows.
         y : ndarray of shape (n_samples,)
             Class labels or continuous targets.
-        plan : skltsynth.policy.targets.ResamplingPlan
+        plan : skltsynth.policy.plan.ResamplingPlan
             Groups of the rows and rows to make per group.
 
         Returns
