@@ -29,6 +29,7 @@ from ..policy.priority import bin_errors
 from ..policy.levels import DiscreteLevels
 from ..policy.quality import MahalanobisGate
 from ..policy.targets import (
+    assign_bins,
     capped_allocation,
     largest_remainder,
     neighbourhood_counts,
@@ -213,7 +214,9 @@ device, random_state, verbose
         ``priority_lambda`` in use).
     sampling_strategy_ : OrderedDict
         Rows generated per class or bin index (after :meth:`fit_resample`:
-        the rows that passed the gate).
+        the rows that passed the gate, each counted in the bin of the target
+        it carries, which for an interpolated row of a one-row bin may be a
+        neighbouring bin).
     sample_weight_ : ndarray of shape (n_samples_new,)
         1.0 for every row (real and synthetic).
     is_synthetic_ : ndarray of bool, shape (n_samples_new,)
@@ -420,15 +423,19 @@ device, random_state, verbose
         if self.gate_quantile is not None:
             keep = self._gate(engine, X, y, plan, X_new, groups, targets, pools, generator)
             X_new, groups, targets = X_new[keep], groups[keep], targets[keep]
-            kept = np.bincount(groups, minlength=plan.n_groups)
-            plan.n_new = OrderedDict((g, int(kept[g])) for g in plan.n_new if kept[g] > 0)
-            self.sampling_strategy_ = self._strategy(plan)
             if keep.sum() < 0.5 * keep.size:
                 warnings.warn(
                     f"{type(self).__name__}: only {int(keep.sum())} of {keep.size} planned "
                     "synthetic rows passed the quality gate; the others were dropped "
                     "(sampling_strategy_ lists the rows kept per bin or class).",
                     UserWarning, stacklevel=4)
+        if not classes:
+            # an interpolated target may lie in a neighbouring bin: count every row
+            # in the bin of the target it carries
+            groups = assign_bins(targets, plan.bin_edges)
+        kept = np.bincount(groups, minlength=plan.n_groups)
+        plan.n_new = OrderedDict((int(g), int(k)) for g, k in enumerate(kept) if k > 0)
+        self.sampling_strategy_ = self._strategy(plan)
         self._finish()
         return SyntheticRows(X_new, targets, None)
 
