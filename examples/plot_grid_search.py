@@ -6,8 +6,8 @@ Resampler parameters are ordinary estimator parameters, so
 :class:`~sklearn.model_selection.GridSearchCV` tunes them together with the
 classifier's.  The resampler only acts on the training folds: validation
 folds are scored on real rows.  Here we tune the kernel width of
-:class:`~skltsynth.VMFKDEResampler` (``bandwidth``: above 1 widens the
-kernels, below 1 narrows them) and the classifier's regularisation (a ridge classifier, fast to refit).
+:class:`~skltsynth.VMFKDEResampler` (``span_scale``: how far, in the span of
+a row's class neighbours, its synthetic rows may move) and the classifier's regularisation (a ridge classifier, fast to refit).
 """
 
 # %%
@@ -40,7 +40,7 @@ X_test, y_test = data.X_test[test], data.y_test[test]
 # long-tailed task should.
 pipe = make_pipeline(VMFKDEResampler(random_state=0), RidgeClassifier())
 grid = {
-    "vmfkderesampler__bandwidth": [0.5, 1.0, 2.0] if not FAST else [0.5, 2.0],
+    "vmfkderesampler__span_scale": [0.25, 0.5, 1.0] if not FAST else [0.25, 1.0],
     "ridgeclassifier__alpha": [0.3, 3.0],
 }
 search = GridSearchCV(pipe, grid, cv=StratifiedKFold(3, shuffle=True, random_state=0),
@@ -57,13 +57,13 @@ res = search.cv_results_
 fig, ax = plt.subplots(figsize=(6, 3.5))
 for alpha in grid["ridgeclassifier__alpha"]:
     rows = np.asarray(res["param_ridgeclassifier__alpha"], dtype=float) == alpha
-    bw = np.asarray(res["param_vmfkderesampler__bandwidth"], dtype=float)[rows]
+    bw = np.asarray(res["param_vmfkderesampler__span_scale"], dtype=float)[rows]
     order = np.argsort(bw)
     ax.errorbar(bw[order], res["mean_test_score"][rows][order],
                 yerr=res["std_test_score"][rows][order], marker="o", capsize=3,
                 label=f"ridge alpha = {alpha:g}")
 ax.set_xscale("log", base=2)
-ax.set_xlabel("vMF-KDE bandwidth")
+ax.set_xlabel("span_scale")
 ax.set_ylabel("CV balanced accuracy")
 ax.legend()
 fig.tight_layout()

@@ -260,7 +260,9 @@ class VMFKDEResampler(BaseEmbeddingResampler):
         beyond the neighbours.
     bandwidth : float, default=1.0
         Divides every ``kappa_i``: values above 1 widen the kernels, below 1
-        narrow them.  With ``kappa="moment"`` and ``bandwidth=1`` a synthetic
+        narrow them.  With ``kernel="span"`` the vMF kernel (and so
+        ``bandwidth``, ``kappa``, ``kappa_min``, ``kappa_max``) only serves
+        groups of one row, which have no span; tune ``span_scale`` instead.  With ``kappa="moment"`` and ``bandwidth=1`` a synthetic
         row sits, on average, exactly as close to its seed as the seed's
         nearest neighbour does.
     kappa : {"moment", "banerjee"} or float, default="moment"
