@@ -71,10 +71,8 @@ def _interpolates(resampler, task):
     """True when LatentDiff starts its rows from interpolations of real rows (regression)."""
     from ..resamplers.latent_diffusion import LatentDiffusionResampler
 
-    if not isinstance(resampler, LatentDiffusionResampler):
-        return False
-    start = resampler.start
-    return start == "interpolate" or (start == "auto" and task == "regression")
+    return (isinstance(resampler, LatentDiffusionResampler)
+            and resampler._start_mode(task) == "interpolate")
 
 
 def _train(resampler, sample, plan, classes):

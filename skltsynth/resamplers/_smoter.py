@@ -23,6 +23,7 @@ starts its SDEdit chains from such rows
 from __future__ import annotations
 
 import numbers
+from abc import abstractmethod
 
 import numpy as np
 from sklearn.neighbors import NearestNeighbors
@@ -107,9 +108,9 @@ def interpolate_in_pools(X, y, groups, pools, rng, k_neighbors=SMOTE_NEIGHBOURS)
 class _PoolSampler(BaseEmbeddingResampler):
     """Shared plumbing: rows per group from the plan's seed pools."""
 
+    @abstractmethod
     def _rows(self, X, y, groups, pools):
         """Synthetic rows (and regression targets, or None) for ``groups``."""
-        raise NotImplementedError
 
     def _generate(self, X, y, plan):
         pools = plan.seed_pool(min_rows=2)

@@ -362,10 +362,10 @@ device, random_state, verbose
             return quantile_scores(self._cond_reference, targets)
         return targets
 
-    def _start_mode(self, plan):
-        """``"interpolate"`` or ``"real"``: where candidates start (and get their target)."""
+    def _start_mode(self, task):
+        """``"interpolate"`` or ``"real"``: where rows of ``task`` start (and get their target)."""
         if self.start == "auto":
-            return "real" if plan.task == "classification" else "interpolate"
+            return "real" if task == "classification" else "interpolate"
         return self.start
 
     def _draw(self, engine, X, y, plan, groups, pools, generator):
@@ -379,7 +379,7 @@ device, random_state, verbose
         synthetic target.
         """
         classes = plan.task == "classification"
-        if self._start_mode(plan) == "interpolate":
+        if self._start_mode(plan.task) == "interpolate":
             x0, targets = interpolate_in_pools(X, None if classes else y, groups, pools, self._rng)
             if classes:
                 targets = plan.group_values[groups]
@@ -413,7 +413,7 @@ device, random_state, verbose
         groups = plan.new_groups()
         snap = not classes if self.snap_discrete == "auto" else bool(self.snap_discrete)
         self._levels = DiscreteLevels().fit(X) if snap else None
-        interpolate = self._start_mode(plan) == "interpolate"
+        interpolate = self._start_mode(plan.task) == "interpolate"
         pools = (plan.seed_pool(min_rows=2)
                  if interpolate or self._strength(plan.task) < 1.0 else None)
         generator = self._torch_generator()
