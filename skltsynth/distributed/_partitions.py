@@ -48,9 +48,9 @@ def _join(pieces, d, dtype, y_dtype):
     return np.concatenate([p[0] for p in pieces]), np.concatenate([p[1] for p in pieces])
 
 
-def gather_groups(blocks, layout, task, d, dtype, y_dtype):
-    """Delayed ``(X_b, y_b)`` of every needed group ``b``, rows in input order."""
-    needed = layout.needed
+def gather_groups(blocks, layout, task, d, dtype, y_dtype, groups=None):
+    """Delayed ``(X_b, y_b)`` of every needed group ``b`` (or of ``groups``), rows in input order."""
+    needed = layout.needed if groups is None else list(groups)
     edges = layout.plan.bin_edges
     splits = [dask.delayed(_split, pure=True, nout=None)(x, y, task, layout.classes, edges,
                                                          needed)

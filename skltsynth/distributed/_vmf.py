@@ -13,7 +13,7 @@ import numpy as np
 
 from .._torch_utils import resolve_device
 
-__all__ = ["vmf_synthetic_parts"]
+__all__ = ["transfer_groups", "vmf_synthetic_parts"]
 
 
 def _on_worker(resampler):
@@ -37,8 +37,24 @@ def _pool(parts, kappas, bins):
     return X, y, groups, np.concatenate(kappas)
 
 
-def _draw(resampler, g, pool, fallback, plan, blocks):
-    return _on_worker(resampler)._generate_group(g, *pool, fallback, plan, blocks=blocks)
+def _summary(resampler, b, rows):
+    return resampler._class_summary(b, rows[0])
+
+
+def _table(resampler, keys, summaries, plan):
+    return resampler._transfer_table(dict(zip(keys, summaries)), plan)
+
+
+def _draw(resampler, g, pool, fallback, plan, blocks, table):
+    return _on_worker(resampler)._generate_group(g, *pool, fallback, plan, blocks=blocks,
+                                                 transfer=None if table is None else table[g])
+
+
+def transfer_groups(resampler, layout):
+    """Groups whose rows the VMF graph reads: the needed ones, or all for transfer rows."""
+    if resampler._transfer_fraction(layout.plan.task) > 0:
+        return [int(b) for b in np.flatnonzero(layout.chunk_counts.sum(axis=0))]
+    return layout.needed
 
 
 def vmf_synthetic_parts(resampler, layout, rows, X, n, rows_per_task):
@@ -50,7 +66,8 @@ def vmf_synthetic_parts(resampler, layout, rows, X, n, rows_per_task):
         With ``_seed`` set (a delayed copy travels to the workers).
     layout : GroupLayout
     rows : dict of int to Delayed
-        ``(X_b, y_b)`` of every needed group (see ``gather_groups``).
+        ``(X_b, y_b)`` of every group of :func:`transfer_groups` (see
+        ``gather_groups``).
     X : dask.array.Array
         Validated rows (read only for the global fallback, ``FALLBACK_ROWS`` rows).
     n : int
@@ -69,6 +86,11 @@ def vmf_synthetic_parts(resampler, layout, rows, X, n, rows_per_task):
             fallback = dask.delayed(_fallback, pure=True)(r, list(kappas.values()), n)
         else:  # every seed row is alone in its group: global fallback on a subsample
             fallback = resampler._fallback_kappa(np.empty(0), n, lambda idx: X[idx].compute())
+    table = None
+    if resampler._transfer_fraction(plan.task) > 0:  # class summaries, then the small table
+        keys = sorted(rows)
+        summaries = [dask.delayed(_summary, pure=True)(r, b, rows[b]) for b in keys]
+        table = dask.delayed(_table, pure=True)(r, keys, summaries, p)
     step = resampler._block_rows(X.shape[1])
     per_task = max(1, rows_per_task // step)
     parts = []
@@ -80,5 +102,6 @@ def vmf_synthetic_parts(resampler, layout, rows, X, n, rows_per_task):
         for first in range(0, n_blocks, per_task):
             blocks = list(range(first, min(n_blocks, first + per_task)))
             size = min(n_new, (blocks[-1] + 1) * step) - blocks[0] * step
-            parts.append((dask.delayed(_draw, pure=True)(r, g, pool, fallback, p, blocks), size))
+            parts.append((dask.delayed(_draw, pure=True)(r, g, pool, fallback, p, blocks, table),
+                          size))
     return parts

@@ -15,7 +15,7 @@ from ._diffusion import check_diffusion, diffusion_synthetic_parts, is_diffusion
 from ._inputs import as_dask_input
 from ._partitions import gather_groups, sample_groups, validated_blocks
 from ._plan import distributed_plan
-from ._vmf import vmf_synthetic_parts
+from ._vmf import transfer_groups, vmf_synthetic_parts
 
 __all__ = ["DaskResampler"]
 
@@ -164,7 +164,8 @@ class DaskResampler(BaseEstimator):
             parts = diffusion_synthetic_parts(r, layout, sample, want, per_task)
         else:
             self._check_group_memory(layout, d, np.dtype(want).itemsize)
-            rows = gather_groups(blocks, layout, task, d, want, y_dtype)
+            rows = gather_groups(blocks, layout, task, d, want, y_dtype,
+                                 groups=transfer_groups(r, layout))
             parts = vmf_synthetic_parts(r, layout, rows, X_orig, n, per_task)
         X_parts = [X_orig] + [da.from_delayed(dask.delayed(_first)(p), (k, d), want)
                               for p, k in parts]

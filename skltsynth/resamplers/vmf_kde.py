@@ -8,202 +8,22 @@ import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._random import check_random_state, torch_generator
+from .._defaults import CLASS_SHOTS
+from .._random import torch_generator
 from .base import BaseEmbeddingResampler, SyntheticRows
+from ..engines.class_transfer import (TRANSFER_DONORS, TRANSFER_FRACTION, TRANSFER_SCALE,
+                                      class_summary, transfer_draws, transfer_table)
 from ..engines.neighbour_span import (SPAN_NEIGHBORS, SPAN_SCALE, pool_neighbours, span_draws,
                                       unit_rows)
-from ..engines.vmf import kappa_from_cosine, nearest_neighbor_cosine, sample_vmf
+from ..engines.vmf import sample_vmf
+from ..engines.vmf_kernels import (fallback_rows, global_fallback_kappa, local_kappa,
+                                   neighbour_kappa)
 
 __all__ = ["VMFKDEResampler", "fallback_rows", "global_fallback_kappa", "local_kappa",
            "neighbour_kappa"]
 
-#: Most rows used by the global fallback of :func:`local_kappa` (a random subsample).
-FALLBACK_ROWS = 2048
 #: Purposes of the resampler's random streams (``self._stream_rng(purpose, ...)``).
-_FALLBACK_STREAM, _SAMPLE_STREAM = 0, 1
-
-
-def _group_median(values, groups):
-    """Median of ``values`` within each group, returned per row (vectorised)."""
-    order = np.lexsort((values, groups))
-    g_sorted, v_sorted = groups[order], values[order]
-    starts = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1]])
-    counts = np.diff(np.r_[starts, g_sorted.size])
-    median = 0.5 * (v_sorted[starts + (counts - 1) // 2] + v_sorted[starts + counts // 2])
-    out = np.empty_like(values)
-    out[order] = np.repeat(median, counts)
-    return out
-
-
-def local_kappa(X, groups, *, kappa="moment", bandwidth=1.0, kappa_max=1e5, rows=None,
-                n_neighbors=1, kappa_min=None, device=None, random_state=None):
-    """Per-row vMF concentration from the nearest neighbour(s) of the same group.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-        Rows (their directions are used).
-    groups : ndarray of int, shape (n_samples,)
-        Group (class or bin) of every row.
-    kappa : {"moment", "banerjee"} or float, default="moment"
-        How a nearest-neighbour cosine becomes a concentration (see
-        :func:`skltsynth.engines.vmf.kappa_from_cosine`), or one fixed value for every
-        row.
-    bandwidth : float, default=1.0
-        The concentration is divided by it (larger = wider kernels).
-    kappa_max : float, default=1e5
-        Upper cap applied after the division.
-    kappa_min : "group_median", float or None, default=None
-        Lower bound applied after the division (so a bound on the kernel
-        width): ``"group_median"`` raises every value below the median of its
-        group's values (over the requested rows of the group that have a
-        neighbour) to that median; a float is a fixed bound (``kappa_max``
-        wins if it is lower); ``None`` applies none.
-    rows : ndarray of int, default=None
-        Only these rows need a value (others are NaN); default all.
-    n_neighbors : int, default=1
-        The cosine of row ``i`` is the mean cosine to its ``n_neighbors``
-        nearest rows of the same group (fewer when the group is smaller).
-    device : torch.device or str, default=None
-        Device for the neighbour search.
-    random_state : int, Generator or None, default=None
-        Seed of the row subsample of the global fallback (below); used only
-        when that fallback is needed and the data set has more than
-        ``FALLBACK_ROWS`` (2,048) rows, so the result is deterministic
-        otherwise.
-
-    Returns
-    -------
-    kappa : ndarray of shape (n_samples,), float64
-        Concentration of each requested row (after ``bandwidth``,
-        ``kappa_min`` and ``kappa_max``).  A row alone in its group takes the
-        median of the final values of the requested rows that have a
-        neighbour.  If none has one
-        (e.g. the only requested group is a single row), it takes the global
-        fallback: the median over the rows of the data set, each against its
-        nearest neighbour in any group.  Above 2,048 rows this runs on a
-        uniform random subsample of 2,048 rows (drawn with ``random_state``;
-        neighbours searched within the subsample), so the fallback costs at
-        most ``2048^2 d`` operations whatever ``n``.  A subsample is sparser
-        than the full data, so its neighbours are farther and the fallback
-        kernel is somewhat wider: the concentration of a data set of 2,048
-        rows, a closer match for a one-row group than the nearest-neighbour
-        distance at the density of ``n`` rows.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skltsynth.resamplers.vmf_kde import local_kappa
-    >>> X = np.array([[1.0, 0.0, 0.0], [0.8, 0.6, 0.0], [0.0, 0.0, 1.0]])
-    >>> local_kappa(X, np.array([0, 0, 1])).round(1)
-    array([5.2, 5.2, 5.2])
-    >>> X = np.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]])  # row 2 is isolated
-    >>> local_kappa(X, np.zeros(3, dtype=int)).round(2)
-    array([3.02, 3.02, 1.54])
-    >>> local_kappa(X, np.zeros(3, dtype=int), kappa_min="group_median").round(2)
-    array([3.02, 3.02, 3.02])
-    """
-    n = X.shape[0]
-    rows = np.arange(n) if rows is None else np.asarray(rows, dtype=np.int64)
-    out = np.full(n, np.nan)
-    values = neighbour_kappa(X[rows], groups[rows], kappa=kappa, bandwidth=bandwidth,
-                             kappa_max=kappa_max, n_neighbors=n_neighbors,
-                             kappa_min=kappa_min, device=device)
-    has = ~np.isnan(values)
-    if not has.all():
-        if has.any():
-            values[~has] = np.median(values[has])
-        else:
-            sub = fallback_rows(n, random_state)
-            values[:] = global_fallback_kappa(X[sub], kappa=kappa, bandwidth=bandwidth,
-                                              kappa_max=kappa_max, n_neighbors=n_neighbors,
-                                              kappa_min=kappa_min, device=device)
-    out[rows] = values
-    return out
-
-
-def _kappa_bounds(kappa_min, kappa_max):
-    """``(floor, group_floor)``: the fixed lower bound and whether the group-median one applies."""
-    group_floor = isinstance(kappa_min, str)
-    if group_floor and kappa_min != "group_median":
-        raise ValueError(f"kappa_min must be 'group_median', a float or None; got {kappa_min!r}.")
-    return (0.0 if kappa_min is None or group_floor else float(kappa_min)), group_floor
-
-
-def _finish(raw, bandwidth, floor, kappa_max):
-    raw = np.maximum(np.asarray(raw, dtype=np.float64) / float(bandwidth), floor)
-    return np.minimum(raw, float(kappa_max))
-
-
-def neighbour_kappa(X, groups, *, kappa="moment", bandwidth=1.0, kappa_max=1e5, n_neighbors=1,
-                    kappa_min=None, device=None):
-    """Concentration of every row from its own group alone; NaN for a row alone in it.
-
-    The part of :func:`local_kappa` that needs only the rows of one group
-    (so a worker holding one class can compute it); :func:`local_kappa` then
-    fills the NaN with a fallback.  Parameters as in :func:`local_kappa`.
-
-    Returns
-    -------
-    kappa : ndarray of shape (n_samples,), float64
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skltsynth.resamplers.vmf_kde import neighbour_kappa
-    >>> X = np.array([[1.0, 0.0, 0.0], [0.8, 0.6, 0.0], [0.0, 0.0, 1.0]])
-    >>> neighbour_kappa(X, np.array([0, 0, 1])).round(1)
-    array([5.2, 5.2, nan])
-    """
-    floor, group_floor = _kappa_bounds(kappa_min, kappa_max)
-    if not isinstance(kappa, str):
-        return np.full(X.shape[0], _finish(float(kappa), bandwidth, floor, kappa_max))
-    cos = nearest_neighbor_cosine(X, groups, n_neighbors=n_neighbors, device=device)
-    values = np.full(X.shape[0], np.nan)
-    has = ~np.isnan(cos)
-    values[has] = _finish(kappa_from_cosine(cos[has], X.shape[1], method=kappa), bandwidth,
-                          floor, kappa_max)
-    if group_floor and has.any():  # no kernel wider than its group's median kernel
-        values[has] = np.maximum(values[has], _group_median(values[has], groups[has]))
-    return values
-
-
-def fallback_rows(n, random_state=None):
-    """Sorted rows of the global fallback: all ``n``, or ``FALLBACK_ROWS`` drawn uniformly.
-
-    Parameters
-    ----------
-    n : int
-        Rows in the data set.
-    random_state : int, Generator or None, default=None
-        Used only when ``n > FALLBACK_ROWS``.
-
-    Returns
-    -------
-    rows : ndarray of int64
-    """
-    if n <= FALLBACK_ROWS:
-        return np.arange(n, dtype=np.int64)
-    rng = check_random_state(random_state)
-    return np.sort(rng.choice(n, size=FALLBACK_ROWS, replace=False)).astype(np.int64)
-
-
-def global_fallback_kappa(X_sub, *, kappa="moment", bandwidth=1.0, kappa_max=1e5,
-                          n_neighbors=1, kappa_min=None, device=None):
-    """Median concentration of ``X_sub``, each row against its nearest row in any group.
-
-    ``X_sub`` is the data set or its :func:`fallback_rows` subsample;
-    parameters as in :func:`local_kappa`.
-
-    Returns
-    -------
-    kappa : float
-    """
-    floor, _ = _kappa_bounds(kappa_min, kappa_max)
-    cos_all = nearest_neighbor_cosine(X_sub, np.zeros(X_sub.shape[0], dtype=np.int64),
-                                      n_neighbors=n_neighbors, device=device)
-    return float(np.median(_finish(kappa_from_cosine(cos_all, X_sub.shape[1], method=kappa),
-                                   bandwidth, floor, kappa_max)))
+_FALLBACK_STREAM, _SAMPLE_STREAM, _TRANSFER_STREAM = 0, 1, 2
 
 
 class VMFKDEResampler(BaseEmbeddingResampler):
@@ -258,6 +78,22 @@ class VMFKDEResampler(BaseEmbeddingResampler):
         on average, about half way to a typical neighbour (as far as SMOTE's
         uniform interpolation) but in any direction of the span, also
         beyond the neighbours.
+    transfer_fraction : float in [0, 1) or "auto", default="auto"
+        Class labels only: the fraction of each class's synthetic rows drawn
+        around the class centre with the spread of its nearest head classes
+        (head-to-tail transfer, :mod:`skltsynth.engines.class_transfer`): a
+        row is the mean direction of the class's rows plus ``transfer_scale``
+        times the offset of a row of one of the 3 classes nearest to it (with
+        at least 50 rows, the many-shot threshold) from its own class mean.
+        The other rows come from the kernel.  ``"auto"``: 0.2 for class
+        labels, 0 for a continuous target (a number above 0 is refused
+        there).  Chosen on the CLINC150-LT validation split (seeds 0-2): 0.2
+        raised kNN few-shot accuracy from 0.826 to 0.844 and kept LR's
+        (0.856 to 0.858); 0.5 reached 0.853 on kNN but lowered LR to 0.854
+        (the grid is in the user guide).
+    transfer_scale : float, default=0.25
+        Multiplies the borrowed offsets (0: every transfer row lies on the
+        class's mean direction).
     bandwidth : float, default=1.0
         Divides every ``kappa_i``: values above 1 widen the kernels, below 1
         narrow them.  With ``kernel="span"`` the vMF kernel (and so
@@ -415,6 +251,8 @@ class VMFKDEResampler(BaseEmbeddingResampler):
         "span_neighbors": [Interval(numbers.Integral, 1, None, closed="left")],
         "span_scale": [Interval(numbers.Real, 0, None, closed="neither")],
         "span_interpolation": ["boolean", StrOptions({"auto"})],
+        "transfer_fraction": [Interval(numbers.Real, 0, 1, closed="left"), StrOptions({"auto"})],
+        "transfer_scale": [Interval(numbers.Real, 0, None, closed="left")],
     }
 
     def __init__(
@@ -424,6 +262,8 @@ class VMFKDEResampler(BaseEmbeddingResampler):
         span_neighbors=SPAN_NEIGHBORS,
         span_scale=SPAN_SCALE,
         span_interpolation="auto",
+        transfer_fraction="auto",
+        transfer_scale=TRANSFER_SCALE,
         bandwidth=1.0,
         kappa="moment",
         kappa_max=1e5,
@@ -442,6 +282,11 @@ class VMFKDEResampler(BaseEmbeddingResampler):
         self._store_params(locals())
 
     def _validate_method_params(self, X, plan):
+        if plan.task == "regression" and self.transfer_fraction not in ("auto", 0):
+            raise ValueError(
+                f"transfer_fraction={self.transfer_fraction!r} needs class labels; a continuous "
+                "target has no classes to transfer between (use transfer_fraction=0 or 'auto')."
+            )
         if (self.kappa_min is not None and not isinstance(self.kappa_min, str)
                 and self.kappa_min > self.kappa_max):
             raise ValueError(
@@ -479,8 +324,25 @@ class VMFKDEResampler(BaseEmbeddingResampler):
         rows = fallback_rows(n_samples, self._stream_rng(_FALLBACK_STREAM))
         return global_fallback_kappa(take_rows(rows), **self._kappa_params())
 
+    def _transfer_fraction(self, task):
+        """``transfer_fraction`` resolved for ``task`` (``"auto"``: classes only)."""
+        if self.transfer_fraction == "auto":
+            return TRANSFER_FRACTION if task == "classification" else 0.0
+        return float(self.transfer_fraction)
+
+    def _class_summary(self, b, X_class):
+        """:func:`~skltsynth.engines.class_transfer.class_summary` of group ``b``'s rows."""
+        return class_summary(X_class, self._stream_rng(_TRANSFER_STREAM, b))
+
+    def _transfer_table(self, summaries, plan):
+        """Centre and borrowed offsets of every group that gets rows (None: no transfer)."""
+        if self._transfer_fraction(plan.task) == 0:
+            return None
+        return transfer_table(summaries, [g for g, k in plan.n_new.items() if k > 0],
+                              n_donors=TRANSFER_DONORS, min_rows=CLASS_SHOTS["many"])
+
     def _generate_group(self, g, X_pool, y_pool, pool_groups, kappa_pool, fallback, plan,
-                        blocks=None):
+                        blocks=None, transfer=None):
         """Synthetic rows of group ``g`` from its seed pool alone.
 
         Parameters
@@ -499,6 +361,9 @@ class VMFKDEResampler(BaseEmbeddingResampler):
             Seed blocks to draw (default all); block ``b`` holds synthetic
             rows ``b * B`` to ``(b + 1) * B`` of the group, ``B =``
             :meth:`_block_rows`, drawn from stream ``(_SAMPLE_STREAM, g, b)``.
+        transfer : tuple or None, default=None
+            ``(centre, offsets)`` of group ``g`` (:meth:`_transfer_table`): a
+            ``transfer_fraction`` of the rows are transfer rows.
 
         Returns
         -------
@@ -538,6 +403,10 @@ class VMFKDEResampler(BaseEmbeddingResampler):
                     y_new[borrowed] = plan.synthetic_targets(np.full(borrowed.sum(), g), rng)
             else:
                 y_new = plan.synthetic_targets(np.full(k, g), rng)
+            if transfer is not None:
+                moved = np.flatnonzero(rng.random(k) < self._transfer_fraction(plan.task))
+                U_t = transfer_draws(*transfer, moved.size, self.transfer_scale, rng)
+                X_parts[-1][moved] = U_t * norms[pick[moved]][:, None]
             y_parts.append(y_new)
         if not X_parts:
             return np.empty((0, d), dtype=X_pool.dtype), y_pool[:0]
@@ -575,11 +444,17 @@ class VMFKDEResampler(BaseEmbeddingResampler):
             fallback = self._fallback_kappa(kappa[rows], X.shape[0], lambda idx: X[idx])
             kappa[missing] = fallback
         self.kappa_ = kappa
+        table = None
+        if self._transfer_fraction(plan.task) > 0:
+            present = np.unique(plan.groups)
+            table = self._transfer_table(
+                {int(b): self._class_summary(int(b), X[plan.groups == b]) for b in present}, plan)
         X_parts, y_parts = [], []
         for g in self._progress(plan.n_new, total=len(plan.n_new), desc="vMF sampling"):
             pool = pools[g]
             X_g, y_g = self._generate_group(g, X[pool], y[pool], plan.groups[pool], kappa[pool],
-                                            fallback, plan)
+                                            fallback, plan,
+                                            transfer=None if table is None else table[g])
             X_parts.append(X_g)
             y_parts.append(y_g)
         return SyntheticRows(np.concatenate(X_parts), np.concatenate(y_parts), None)

@@ -1,0 +1,178 @@
+"""Head-to-tail transfer: rows around a class centre with the spread of its head neighbours.
+
+This module is a numpy engine (no scikit-learn import).  A class with a
+handful of rows says little about the shape of its own distribution, but its
+centre (the mean of its unit rows) is already a fair estimate of where its
+unseen rows lie.  Classes with many rows that are close to it in the
+embedding space show how rows of a class spread around their centre.  A
+*transfer row* of class ``c`` is
+
+    ``v = m_c + scale * (u_h - m_h)``,  renormalised to the unit sphere,
+
+with ``m_c`` the centre of ``c``, ``h`` one of the ``k`` classes nearest to
+``c`` (cosine of the centres) among the *donor* classes, ``u_h`` a unit row of
+``h`` and ``m_h`` its centre.  A class that is itself a donor uses its own
+deviations.  This follows the feature-transfer idea of long-tailed
+recognition (the intra-class variance of head classes transferred to tail
+classes; Yin et al., CVPR 2019, "Feature Transfer Learning for Face
+Recognition with Under-Represented Data"), done on the embeddings directly.
+
+Rows near the class centre are what a neighbour-based head lacks most: with
+five real rows, a kNN head finds tail rows only where one of those five is;
+rows spread around the centre cover the region the class's unseen rows fall
+in.  On the CLINC150-LT validation split (seeds 0-2) a fifth of the synthetic
+rows drawn this way raised kNN few-shot accuracy by 1.8 points and left
+logistic regression's unchanged (``docs/user_guide/vmf_kde.rst``).
+
+* :func:`class_summary` -- the centre and a bounded sample of deviations of
+  one class (computed where its rows are, e.g. on a Dask worker);
+* :func:`transfer_table` -- for every receiving class, its centre and the
+  deviations it borrows (small: ``k * max_rows`` rows);
+* :func:`transfer_draws` -- the draws, vectorised.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["TRANSFER_DEVIATIONS", "TRANSFER_DONORS", "TRANSFER_FRACTION", "TRANSFER_SCALE",
+           "class_summary", "transfer_draws", "transfer_table"]
+
+#: Most deviation rows kept per class (a random subset of a larger class).
+TRANSFER_DEVIATIONS = 64
+#: Donor classes a class borrows its offsets from (its nearest head classes).
+TRANSFER_DONORS = 3
+#: Default fraction of a class's synthetic rows that are transfer rows (VMFKDEResampler).
+TRANSFER_FRACTION = 0.2
+#: Default multiplier of the borrowed offsets.
+TRANSFER_SCALE = 0.25
+
+
+def _unit(X):
+    X = np.asarray(X, dtype=np.float64)
+    norms = np.linalg.norm(X, axis=1, keepdims=True)
+    return np.divide(X, norms, out=np.zeros_like(X), where=norms > 0)
+
+
+def class_summary(X_class, rng, max_rows=TRANSFER_DEVIATIONS):
+    """Centre, deviations and size of one class.
+
+    Parameters
+    ----------
+    X_class : ndarray of shape (n, d)
+        The class's rows (any norms: their directions are used), ``n >= 1``.
+    rng : numpy.random.Generator
+        Chooses the deviation rows of a class with more than ``max_rows``.
+    max_rows : int, default=TRANSFER_DEVIATIONS
+        Most deviation rows kept.
+
+    Returns
+    -------
+    summary : tuple ``(centre, deviations, n)``
+        ``centre`` (d,) is the mean of the unit rows, ``deviations``
+        (min(n, max_rows), d) unit rows minus the centre, ``n`` the size.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skltsynth.engines.class_transfer import class_summary
+    >>> centre, dev, n = class_summary(np.array([[1.0, 0.0], [0.0, 2.0]]),
+    ...                                np.random.default_rng(0))
+    >>> centre.tolist(), dev.tolist(), n
+    ([0.5, 0.5], [[0.5, -0.5], [-0.5, 0.5]], 2)
+    """
+    U = _unit(X_class)
+    n = U.shape[0]
+    if n == 0:
+        raise ValueError("A class summary needs at least one row.")
+    centre = U.mean(axis=0)
+    rows = U if n <= max_rows else U[np.sort(rng.choice(n, max_rows, replace=False))]
+    return centre, rows - centre, n
+
+
+def transfer_table(summaries, receivers, *, n_donors=TRANSFER_DONORS, min_rows=50):
+    """Centre and borrowed deviations of every receiving class.
+
+    Parameters
+    ----------
+    summaries : dict of int to tuple
+        :func:`class_summary` of every class (group index -> summary).
+    receivers : iterable of int
+        Classes that get transfer rows.
+    n_donors : int, default=3
+        Donor classes whose deviations a class borrows: its nearest ones by
+        the cosine of the centres.
+    min_rows : int, default=50
+        Classes with at least this many rows are donors (the head classes).
+        When fewer than ``n_donors`` classes qualify, the ``n_donors``
+        largest classes are the donors.  A donor class uses its own
+        deviations.
+
+    Returns
+    -------
+    table : dict of int to tuple ``(centre, deviations)``
+        ``deviations`` stacks the donors' deviation rows (shape (m, d)).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skltsynth.engines.class_transfer import class_summary, transfer_table
+    >>> rng = np.random.default_rng(0)
+    >>> big = class_summary(rng.normal([5.0, 0.0, 0.0], 0.3, (80, 3)), rng)
+    >>> small = class_summary(rng.normal([5.0, 1.0, 0.0], 0.3, (4, 3)), rng)
+    >>> table = transfer_table({0: big, 1: small}, [1], n_donors=1)
+    >>> table[1][1].shape  # class 1 borrows class 0's 64 deviation rows
+    (64, 3)
+    """
+    keys = np.array(sorted(summaries), dtype=np.int64)
+    sizes = np.array([summaries[k][2] for k in keys])
+    donors = keys[sizes >= min_rows]
+    if donors.size < n_donors:
+        donors = keys[np.argsort(-sizes, kind="stable")[:n_donors]]
+    centres = _unit(np.stack([summaries[k][0] for k in donors]))
+    table = {}
+    for g in receivers:
+        centre, own, n = summaries[g]
+        if n >= min_rows:
+            table[g] = (centre, own)
+            continue
+        others = donors[donors != g]
+        if others.size == 0:
+            table[g] = (centre, own)
+            continue
+        sims = centres[donors != g] @ _unit(centre[None, :])[0]
+        near = others[np.argsort(-sims, kind="stable")[:n_donors]]
+        table[g] = (centre, np.concatenate([summaries[h][1] for h in near]))
+    return table
+
+
+def transfer_draws(centre, deviations, k, scale, rng):
+    """``k`` unit directions ``(centre + scale * deviation)`` renormalised.
+
+    Parameters
+    ----------
+    centre : ndarray of shape (d,)
+    deviations : ndarray of shape (m, d)
+        Drawn uniformly with replacement.
+    k : int
+        Rows to draw.
+    scale : float
+        Multiplies the deviations (0: every draw is the centre's direction).
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    U : ndarray of shape (k, d), float64
+        Unit rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skltsynth.engines.class_transfer import transfer_draws
+    >>> U = transfer_draws(np.array([0.6, 0.0]), np.array([[0.0, 0.3]]), 2, 1.0,
+    ...                    np.random.default_rng(0))
+    >>> U.round(3).tolist()
+    [[0.894, 0.447], [0.894, 0.447]]
+    """
+    pick = rng.integers(deviations.shape[0], size=k)
+    return _unit(centre[None, :] + scale * deviations[pick])
