@@ -20,18 +20,28 @@ from __future__ import annotations
 
 import inspect
 import numbers
+import warnings
 
 import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._defaults import DIFFUSION_SIZED_PARAMS
+from .._random import torch_generator
 from .base import BaseEmbeddingResampler
 from ..engines.diffusion import DiffusionConfig, FeatureDiffusion
 from ..engines.diffusion.sizing import engine_size
 from ..engines.neighbour_span import pooled_span_rows
 from ..policy.data_region import DataRegion
 from ..policy.guidance import as_guidance
+from ..policy.guidance_scale import (
+    PROBE_ROWS,
+    SCALE_GRID,
+    guided_measure,
+    no_pass_message,
+    probe_rows,
+    scale_search,
+)
 from ..policy.plan import draw_seed_rows
 
 __all__ = ["DEFAULTS", "BaseDiffusionResampler", "DIFFUSION_PARAMETERS_DOC", "fill_diffusion_doc"]
@@ -91,17 +101,23 @@ DIFFUSION_PARAMETERS_DOC = """\
         :class:`~skltsynth.LongtailGuidance` (it carries its own ``scale``
         and ``jacobian``), or a callable ``signal(x0_hat, cond) -> (m,)``
         to increase, which is wrapped into one
-        (``LongtailGuidance(signal)``: scale 1, cheap gradient).  ``x0_hat``
+        (``LongtailGuidance(signal)``: ``scale="auto"``, cheap gradient).  ``x0_hat``
         is the current clean-row estimate in original units
         (differentiable), ``cond`` the condition of each row (class index or
         target value).  Guided rows stay on the data: every guided x0
         estimate is projected into the training rows' norm range and, for
         classes, into the ball of its class (centre = class mean, radius =
         largest real distance to it; :mod:`skltsynth.policy.data_region`);
-        ``n_projected_`` counts the rows pulled back on the last step.
+        ``n_projected_`` counts the rows pulled back on the last step.  The
+        object's default ``scale="auto"`` is chosen after the engine is
+        trained, by the in-distribution rule on a small probe draw (a few
+        hundred rows, every scale with the same noise; see
+        :class:`~skltsynth.LongtailGuidance`): ``guidance_scale_`` is the
+        chosen scale and ``guidance_probe_`` the measured table.
     guidance_scale : float >= 0 or None, default=None
-        Override of the guidance object's ``scale``; None uses it.  A scale of
-        0 with a guidance object warns (sampling is then unguided).
+        Override of the guidance object's ``scale`` (no probe); None uses it.
+        A scale of 0 with a guidance object warns (sampling is then
+        unguided).
     denoiser : {"mlp", "transformer"}, default="mlp"
         The residual MLP, or the MLP with one small transformer block over the
         hidden vector cut into tokens (the memory-DDPM paper's optional
@@ -123,6 +139,9 @@ DIFFUSION_PARAMETERS_DOC = """\
 DEFAULTS = DiffusionConfig()
 #: Engine settings that ``"auto"`` sizes to the data.
 _SIZED = DIFFUSION_SIZED_PARAMS
+#: Purpose key of the random streams of the ``scale="auto"`` probe
+#: (``self._stream_rng(_PROBE_STREAM, ...)``).
+_PROBE_STREAM = 200
 
 
 def _docstring_defaults():
@@ -209,6 +228,52 @@ device, random_state, verbose
         super()._validate_method_params(X, plan)
         self._guidance_ = self._guidance()  # fails (or warns) before any training
         self.n_projected_ = 0
+        scale = None if self._guidance_ is None else self._guidance_.scale
+        self.guidance_scale_ = None if scale == "auto" else scale  # "auto": set by the probe
+        self.guidance_probe_ = None
+        self._class_values = plan.group_values if plan.task == "classification" else None
+
+    def _condition_labels(self, cond):
+        """Class label of every class-index condition (the guide's P(class) needs it)."""
+        return np.asarray(self._class_values)[np.asarray(cond)]
+
+    def _probe_scale(self, engine, cond, *, cond_type, x_start):
+        """Resolve ``scale="auto"`` on a probe draw; the guidance object to sample with.
+
+        :data:`~skltsynth.policy.guidance_scale.PROBE_ROWS` of the rows to
+        generate (spread over their classes or bins; stream
+        ``(_PROBE_STREAM,)``) are drawn unguided and at every scale of
+        :data:`~skltsynth.policy.guidance_scale.SCALE_GRID` with the same
+        noise (stream ``(_PROBE_STREAM, 1)``), and the in-distribution rule
+        of :func:`~skltsynth.policy.guidance_scale.scale_search` picks the
+        scale.  Sets ``guidance_scale_`` and ``guidance_probe_``.  Returns
+        None, after a warning naming the measured ratios, when no scale
+        passes.
+        """
+        guidance = self._guidance_
+        cond = np.asarray(cond)
+        classes = cond_type == "class"
+        idx = probe_rows(cond if classes else np.zeros(len(cond)), PROBE_ROWS,
+                         self._stream_rng(_PROBE_STREAM))
+        c = torch.tensor(cond[idx], dtype=torch.long if classes else torch.float64)
+        xs = None if x_start is None else x_start[torch.as_tensor(idx)]
+        labels = (self._condition_labels(cond[idx])
+                  if getattr(self, "target_type_", None) == "classification" else None)
+
+        def measure(scale):
+            guided = guidance.with_scale(scale).within(self._region) if scale > 0 else None
+            rows = engine.sample(
+                c, generator=torch_generator(self._stream_rng(_PROBE_STREAM, 1), self.device_),
+                strength=self._strength(), x_start=xs, guidance=guided)
+            return guided_measure(guidance, rows.detach(), labels, c.to(rows.device))
+
+        selection = scale_search(measure, SCALE_GRID)
+        self.guidance_probe_ = [selection.unguided, *selection.table]
+        self.guidance_scale_ = selection.scale
+        if selection.scale == 0.0:
+            warnings.warn(no_pass_message(selection), UserWarning, stacklevel=5)
+            return None
+        return guidance.with_scale(selection.scale)
 
     def _guided_region(self, X, cond, cond_type, n_classes):
         """The real rows' region guided rows are kept in (None when not guiding).
@@ -337,6 +402,9 @@ device, random_state, verbose
         rows : ndarray of shape (m, d) in ``dtype``
         """
         torch_dtype = torch.long if cond_type == "class" else torch.float64
+        if self._guidance_ is not None and self._guidance_.scale == "auto":  # once per fit
+            self._guidance_ = self._probe_scale(engine, cond, cond_type=cond_type,
+                                                x_start=x_start)
         guidance = self._guidance_
         if guidance is not None:  # guided rows stay in the real rows' region
             guidance = guidance.within(self._region)

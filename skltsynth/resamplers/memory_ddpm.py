@@ -112,6 +112,15 @@ class MemoryDDPMResampler(BaseDiffusionResampler):
         Synthetic rows (candidates) whose last guided estimate lay outside the
         real rows' region by more than 1 % of their largest norm and was
         projected back into it (0 without guidance).
+    guidance_scale_ : float or None
+        The guidance scale sampled with: the number given, or the one
+        ``scale="auto"`` chose (0.0 when none met the rule); None without
+        guidance.
+    guidance_probe_ : list of dict or None
+        The ``scale="auto"`` probe: the unguided row, then per scale tried
+        ``scale``, ``signal``, ``signal_ratio``, ``p_class``, ``p_ratio``,
+        ``accepted`` (:func:`skltsynth.policy.guidance_scale.scale_search`);
+        None when no probe ran.
     confidence_ : ndarray of shape (n_synthetic,)
         Confidence of every synthetic row (before the floor and class cost).
     sample_weight_ : ndarray of shape (n_samples + n_synthetic,)
@@ -308,11 +317,11 @@ class MemoryDDPMResampler(BaseDiffusionResampler):
         new_groups = plan.new_groups()
         new_cond = target_index[new_groups]
         pools = plan.seed_pool() if self._strength(plan.task) < 1.0 else None
+        self.condition_values_ = values  # before sampling: the guidance probe reads it
         X_new = self._sample(
             engine, new_cond, cond_type="class", x_start=self._start_rows(X, new_groups, pools),
             generator=self._torch_generator(), dtype=X.dtype)
         self._finish()
-        self.condition_values_ = values
         weight = self._weights(X_new, new_cond, rows, cond, seen, n_cond)
         real_weight = None
         if self.cost_real_rows and self.class_cost is not None:
@@ -320,6 +329,10 @@ class MemoryDDPMResampler(BaseDiffusionResampler):
             real_weight = gamma[target_index[plan.groups]]
         return SyntheticRows(X_new, plan.synthetic_targets(new_groups, self._rng), weight,
                              real_weight)
+
+    def _condition_labels(self, cond):
+        """Class label of every condition index (bank classes included)."""
+        return np.asarray(self.condition_values_)[np.asarray(cond)]
 
     def _weights(self, X_new, new_cond, rows, cond, seen, n_cond):
         conf = None
