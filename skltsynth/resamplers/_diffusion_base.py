@@ -44,7 +44,8 @@ from ..policy.guidance_scale import (
 )
 from ..policy.plan import draw_seed_rows
 
-__all__ = ["DEFAULTS", "BaseDiffusionResampler", "DIFFUSION_PARAMETERS_DOC", "fill_diffusion_doc"]
+__all__ = ["DEFAULTS", "BaseDiffusionResampler", "DIFFUSION_PARAMETERS_DOC", "GUIDANCE_ATTRIBUTES_DOC",
+           "fill_diffusion_doc"]
 
 #: The numpydoc "Parameters" entries every diffusion resampler shares (each
 #: subclass docstring includes them with ``%(diffusion_parameters)s``).
@@ -134,6 +135,24 @@ DIFFUSION_PARAMETERS_DOC = """\
         (:func:`skltsynth.heads.mining.mine_longtail`).
 """
 
+#: The numpydoc "Attributes" entries of the guidance every diffusion resampler
+#: shares (included with ``%(guidance_attributes)s``).
+GUIDANCE_ATTRIBUTES_DOC = """\
+    n_projected_ : int
+        Synthetic rows (candidates) whose last guided estimate lay outside the
+        real rows' region by more than 1 % of their largest norm and was
+        projected back into it (0 without guidance).
+    guidance_scale_ : float or None
+        The guidance scale sampled with: the number given, or the one
+        ``scale="auto"`` chose (0.0 when none met the rule); None without
+        guidance.
+    guidance_probe_ : list of dict or None
+        The ``scale="auto"`` probe: the unguided row, then per scale tried
+        ``scale``, ``signal``, ``signal_ratio``, ``p_class``, ``p_ratio``,
+        ``accepted`` (:func:`skltsynth.policy.guidance_scale.scale_search`);
+        None when no probe ran.
+"""
+
 
 #: Engine defaults the resamplers' signatures take their values from.
 DEFAULTS = DiffusionConfig()
@@ -155,7 +174,7 @@ def _docstring_defaults():
 
 
 def fill_diffusion_doc(cls):
-    """Class decorator: put the shared parameter entries into ``cls.__doc__``.
+    """Class decorator: put the shared parameter (and guidance attribute) entries into ``cls.__doc__``.
 
     ``strength="auto"`` is documented with the values of the class's
     ``_AUTO_STRENGTH``: resamplers may choose their own.
@@ -163,7 +182,8 @@ def fill_diffusion_doc(cls):
     auto = ", ".join(f"{v:g} for {'class labels' if k == 'classification' else 'a continuous target'}"
                      for k, v in cls._AUTO_STRENGTH.items())
     shared = DIFFUSION_PARAMETERS_DOC % {**_docstring_defaults(), "strength": auto}
-    cls.__doc__ = cls.__doc__.replace("%(diffusion_parameters)s\n", shared)
+    cls.__doc__ = (cls.__doc__.replace("%(diffusion_parameters)s\n", shared)
+                   .replace("%(guidance_attributes)s\n", GUIDANCE_ATTRIBUTES_DOC))
     return cls
 
 

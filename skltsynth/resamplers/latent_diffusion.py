@@ -202,19 +202,7 @@ device, random_state, verbose
     rejection_rate_ : float
         Fraction of all generated candidates (retries included) that failed
         the gate; 0.0 when the gate is off.
-    n_projected_ : int
-        Synthetic rows (candidates) whose last guided estimate lay outside the
-        real rows' region by more than 1 % of their largest norm and was
-        projected back into it (0 without guidance).
-    guidance_scale_ : float or None
-        The guidance scale sampled with: the number given, or the one
-        ``scale="auto"`` chose (0.0 when none met the rule); None without
-        guidance.
-    guidance_probe_ : list of dict or None
-        The ``scale="auto"`` probe: the unguided row, then per scale tried
-        ``scale``, ``signal``, ``signal_ratio``, ``p_class``, ``p_ratio``,
-        ``accepted`` (:func:`skltsynth.policy.guidance_scale.scale_search`);
-        None when no probe ran.
+%(guidance_attributes)s
     n_planned_ : int
         Synthetic rows planned before the gate dropped any (``n_synthetic_``
         is the number returned).

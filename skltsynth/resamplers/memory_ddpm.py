@@ -108,19 +108,7 @@ class MemoryDDPMResampler(BaseDiffusionResampler):
         actually taken are ``engine_.n_train_steps_``.
     condition_values_ : ndarray
         Class label (or bin centre) of every condition index.
-    n_projected_ : int
-        Synthetic rows (candidates) whose last guided estimate lay outside the
-        real rows' region by more than 1 % of their largest norm and was
-        projected back into it (0 without guidance).
-    guidance_scale_ : float or None
-        The guidance scale sampled with: the number given, or the one
-        ``scale="auto"`` chose (0.0 when none met the rule); None without
-        guidance.
-    guidance_probe_ : list of dict or None
-        The ``scale="auto"`` probe: the unguided row, then per scale tried
-        ``scale``, ``signal``, ``signal_ratio``, ``p_class``, ``p_ratio``,
-        ``accepted`` (:func:`skltsynth.policy.guidance_scale.scale_search`);
-        None when no probe ran.
+%(guidance_attributes)s
     confidence_ : ndarray of shape (n_synthetic,)
         Confidence of every synthetic row (before the floor and class cost).
     sample_weight_ : ndarray of shape (n_samples + n_synthetic,)
