@@ -175,7 +175,7 @@ def main(argv=None):
         return (f"| {label} | {len(y_new)} | {sig:.4f} | {sig / s0:.2f} | {p:.3f} | {p / p0:.3f} "
                 f"| [{norm.min():.3f}, {norm.max():.3f}] | [{dist.min():.3f}, {dist.max():.3f}] "
                 f"({dist.mean():.3f}) | {out} | {n_projected} | {'yes' if ok else 'no'} "
-                f"| {secs:.0f} |")
+                f"| {secs:.1f} |")
 
     for s in sorted(rows):
         chosen = sel is not None and s == sel.scale and s > 0
@@ -190,9 +190,9 @@ def main(argv=None):
         lines += ["", f"`scale=\"auto\"` probe ({len(auto['probe']) - 1} scales; signal ratio / "
                   f"P ratio on the probe rows): {probe}."]
         if extra is not None:
-            lines.append(f"Probe cost: auto row {auto['rows'][2]:.0f} s vs the same scale as a "
-                         f"number {rows[auto['scale']][2]:.0f} s: +{extra:.0f} s, "
-                         f"{extra / rows[0.0][2]:.2f} x the cold fit ({rows[0.0][2]:.0f} s).")
+            lines.append(f"Probe cost: auto row {auto['rows'][2]:.1f} s vs the same scale as a "
+                         f"number {rows[auto['scale']][2]:.1f} s: +{extra:.1f} s, "
+                         f"{extra / rows[0.0][2]:.2f} x the cold fit ({rows[0.0][2]:.1f} s).")
         lines += [f"Warning: {w}" for w in auto["warnings"]]
     text = "\n".join(lines)
     print(text, flush=True)

@@ -160,3 +160,12 @@ def test_the_engine_needs_a_number():
     rows = fd.sample(n=4, generator=torch.Generator(),
                      guidance=LongtailGuidance(lambda x: x[:, 0]).with_scale(1.0))
     assert rows.shape == (4, 3)
+
+
+def test_the_dask_path_refuses_guidance_clearly(problem):
+    from skltsynth.distributed._diffusion import check_diffusion
+
+    _, _, head = problem
+    res = MemoryDDPMResampler(guidance=LongtailGuidance(head), strength=1.0)
+    with pytest.raises(ValueError, match="with guidance; set guidance=None"):
+        check_diffusion(res, "classification")
