@@ -192,7 +192,7 @@ class LongtailGuidance:
         return out
 
     def with_scale(self, scale):
-        """A copy sharing the model and torch signal, with another ``scale`` (a number or "auto")."""
+        """A copy sharing the model and torch signal, with another ``scale`` (number or "auto")."""
         new = self._copy()
         new.scale = _check_scale(scale, "scale")
         return new

@@ -44,8 +44,8 @@ from ..policy.guidance_scale import (
 )
 from ..policy.plan import draw_seed_rows
 
-__all__ = ["DEFAULTS", "BaseDiffusionResampler", "DIFFUSION_PARAMETERS_DOC", "GUIDANCE_ATTRIBUTES_DOC",
-           "fill_diffusion_doc"]
+__all__ = ["DEFAULTS", "BaseDiffusionResampler", "DIFFUSION_PARAMETERS_DOC",
+           "GUIDANCE_ATTRIBUTES_DOC", "fill_diffusion_doc"]
 
 #: The numpydoc "Parameters" entries every diffusion resampler shares (each
 #: subclass docstring includes them with ``%(diffusion_parameters)s``).
@@ -145,7 +145,7 @@ GUIDANCE_ATTRIBUTES_DOC = """\
     guidance_scale_ : float or None
         The guidance scale sampled with: the number given, or the one
         ``scale="auto"`` chose (0.0 when none met the rule); None without
-        guidance.
+        guidance (or when no row was generated, so nothing was probed).
     guidance_probe_ : list of dict or None
         The ``scale="auto"`` probe: the unguided row, then per scale tried
         ``scale``, ``signal``, ``signal_ratio``, ``p_class``, ``p_ratio``,
@@ -174,7 +174,7 @@ def _docstring_defaults():
 
 
 def fill_diffusion_doc(cls):
-    """Class decorator: put the shared parameter (and guidance attribute) entries into ``cls.__doc__``.
+    """Class decorator: put the shared parameter and attribute entries into ``cls.__doc__``.
 
     ``strength="auto"`` is documented with the values of the class's
     ``_AUTO_STRENGTH``: resamplers may choose their own.
