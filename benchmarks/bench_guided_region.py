@@ -14,8 +14,16 @@ it and the others reuse it, :func:`skltsynth.policy.guidance.refit_sampler`):
   mean of the class's real rows), next to the real rows' ranges;
 * ``n_projected_`` -- rows the region safety pulled back on the last step.
 
+The row ``auto`` is the guidance object at **its** default, ``scale="auto"``:
+the resampler picks the scale inside its fit by the in-distribution rule on a
+small probe draw (:mod:`skltsynth.policy.guidance_scale`); the chosen scale is
+named, the same scale given as a number is measured next to it (the probe
+only adds time), and the probe's extra time is reported against the cold fit
+(training + sampling, the unguided row).  ``done-when`` marks rows that meet
+all of: signal ratio > 1.1, 0.25 < P ratio < 1, no row outside the real range.
 The scale chosen by :func:`~skltsynth.policy.guidance.select_guidance_scale`
-(the in-distribution rule, ``--target-ratio``) on the same table is marked.
+(the same rule, ``--target-ratio``) over ``--scales`` on the full table is
+marked.
 The guiding model is fitted on held-out rows: the validation split of
 CLINC150-LT, or a stratified half of the demo's test split for ``--data demo``
 (the rows that are resampled are the training split; nothing here reads the
@@ -76,7 +84,9 @@ def main(argv=None):
     parser.add_argument("--data", choices=["clinc150", "demo"], default="clinc150")
     parser.add_argument("--resampler", choices=sorted(RESAMPLERS), default="memory_ddpm")
     parser.add_argument("--signal", default="epistemic")
-    parser.add_argument("--scales", type=float, nargs="+", default=[1, 10, 31.6, 100, 1000])
+    parser.add_argument("--scales", type=float, nargs="*", default=[1, 10, 31.6, 100, 1000],
+                        help="numeric scales to measure (and select_guidance_scale over)")
+    parser.add_argument("--no-auto", action="store_true", help="skip the scale='auto' row")
     parser.add_argument("--target-ratio", type=float, default=0.5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
@@ -108,10 +118,24 @@ def main(argv=None):
                            base_fn.resampler.n_projected_)
         return rows[scale][:2]
 
-    sel = select_guidance_scale(sample_fn, guide, signal=args.signal,
-                                target_ratio=args.target_ratio, scales=args.scales)
+    sample_fn(None)  # the cold fit: trains the engine
+    sel = (select_guidance_scale(sample_fn, guide, signal=args.signal,
+                                 target_ratio=args.target_ratio, scales=args.scales)
+           if len(args.scales) > 1 else None)
     for s in args.scales:  # the rule stops early; measure every requested scale
         sample_fn(LongtailGuidance(guide, signal=args.signal, scale=s))
+    auto = None
+    if not args.no_auto:  # the guidance object at its default scale="auto"
+        t = time.perf_counter()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            X_new, y_new = base_fn(LongtailGuidance(guide, signal=args.signal))
+        est = base_fn.resampler
+        auto = dict(rows=(X_new, y_new, time.perf_counter() - t, est.n_projected_),
+                    scale=est.guidance_scale_, probe=est.guidance_probe_,
+                    warnings=[str(w.message) for w in caught if "auto" in str(w.message)])
+        if auto["scale"] > 0:  # the same scale as a number: the probe's cost
+            sample_fn(LongtailGuidance(guide, signal=args.signal, scale=auto["scale"]))
 
     def stats(X_new, y_new):
         p = guide.predict_proba(X_new)[np.arange(len(y_new)),
@@ -128,28 +152,48 @@ def main(argv=None):
         "",
         f"Command: `python benchmarks/bench_guided_region.py --data {args.data} "
         f"--resampler {args.resampler} --signal {args.signal} --scales "
-        f"{' '.join(f'{s:g}' for s in args.scales)} --seed {args.seed}`",
+        f"{' '.join(f'{s:g}' for s in args.scales)} --seed {args.seed}"
+        f"{' --no-auto' if args.no_auto else ''}`",
         "",
         f"Real rows: norm [{real_norm.min():.3f}, {real_norm.max():.3f}], distance to the class "
         f"centre [{real_dist.min():.3f}, {real_dist.max():.3f}] (mean {real_dist.mean():.3f}). "
-        f"Guide fit {t_head:.0f} s. Scale chosen by select_guidance_scale (target ratio "
-        f"{args.target_ratio}): **{sel.scale:g}**.",
+        f"Guide fit {t_head:.0f} s."
+        + (f" Scale chosen by select_guidance_scale over --scales (target ratio "
+           f"{args.target_ratio}): **{sel.scale:g}**." if sel is not None else ""),
         "",
         "| scale | rows | signal | signal ratio | P(class) | P ratio | norm range | "
-        "centre-distance range (mean) | outside real range | n_projected_ | s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "centre-distance range (mean) | outside real range | n_projected_ | done-when | s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     real_hi = real_dist.max() + 1e-4
-    for s in sorted(rows):
-        X_new, y_new, secs, n_projected = rows[s]
+
+    def line(label, X_new, y_new, secs, n_projected):
         p, sig, norm, dist = stats(X_new, y_new)
         out = int(((norm < real_norm.min() - 1e-3) | (norm > real_norm.max() + 1e-3)
                    | (dist > real_hi)).sum())
-        mark = " (chosen)" if s == sel.scale and s > 0 else (" (unguided)" if s == 0 else "")
-        lines.append(
-            f"| {s:g}{mark} | {len(y_new)} | {sig:.4f} | {sig / s0:.2f} | {p:.3f} | {p / p0:.3f} "
-            f"| [{norm.min():.3f}, {norm.max():.3f}] | [{dist.min():.3f}, {dist.max():.3f}] "
-            f"({dist.mean():.3f}) | {out} | {n_projected} | {secs:.0f} |")
+        ok = sig / s0 > 1.1 and 0.25 < p / p0 < 1.0 and out == 0
+        return (f"| {label} | {len(y_new)} | {sig:.4f} | {sig / s0:.2f} | {p:.3f} | {p / p0:.3f} "
+                f"| [{norm.min():.3f}, {norm.max():.3f}] | [{dist.min():.3f}, {dist.max():.3f}] "
+                f"({dist.mean():.3f}) | {out} | {n_projected} | {'yes' if ok else 'no'} "
+                f"| {secs:.1f} |")
+
+    for s in sorted(rows):
+        chosen = sel is not None and s == sel.scale and s > 0
+        mark = " (chosen)" if chosen else (" (unguided)" if s == 0 else "")
+        lines.append(line(f"{s:g}{mark}", *rows[s]))
+    if auto is not None:
+        lines.append(line(f"**auto** (picked {auto['scale']:g})", *auto["rows"]))
+        extra = auto["rows"][2] - rows[auto["scale"]][2] if auto["scale"] in rows else None
+        probe = "; ".join(
+            f"{r['scale']:g}: x{r['signal_ratio']:.2f} / x{r.get('p_ratio', float('nan')):.2f}"
+            f"{' ok' if r.get('accepted') else ''}" for r in auto["probe"][1:])
+        lines += ["", f"`scale=\"auto\"` probe ({len(auto['probe']) - 1} scales; signal ratio / "
+                  f"P ratio on the probe rows): {probe}."]
+        if extra is not None:
+            lines.append(f"Probe cost: auto row {auto['rows'][2]:.1f} s vs the same scale as a "
+                         f"number {rows[auto['scale']][2]:.1f} s: +{extra:.1f} s, "
+                         f"{extra / rows[0.0][2]:.2f} x the cold fit ({rows[0.0][2]:.1f} s).")
+        lines += [f"Warning: {w}" for w in auto["warnings"]]
     text = "\n".join(lines)
     print(text, flush=True)
     if args.out:

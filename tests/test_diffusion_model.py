@@ -206,6 +206,6 @@ def test_input_errors(fitted):
                                                generator=torch.Generator())
     with pytest.raises(ValueError, match="shape \\(n,\\)"):
         fd.sample(torch.tensor([0, 1]), generator=torch.Generator(),
-                  guidance=LongtailGuidance(lambda x0, c: x0))
+                  guidance=LongtailGuidance(lambda x0, c: x0, scale=1.0))
     with pytest.raises(TypeError, match="scale"):  # the engine takes guidance objects only
         fd.sample(torch.tensor([0, 1]), generator=torch.Generator(), guidance=lambda x0, c: x0[:, 0])

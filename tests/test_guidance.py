@@ -8,6 +8,7 @@ from sklearn.datasets import make_blobs
 from skltsynth.engines.diffusion import FeatureDiffusion
 from skltsynth.heads.epistemic import EpistemicHeadClassifier
 from skltsynth.policy.guidance import LongtailGuidance, refit_sampler, select_guidance_scale
+from skltsynth.policy.guidance_scale import MIN_SIGNAL_RATIO
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -99,13 +100,17 @@ def test_select_guidance_scale_in_distribution_rule(problem):
 
     sel = select_guidance_scale(sample_fn, clf, signal="entropy", target_ratio=0.5,
                                 scales=(0.5, 2.0, 5.0, 20.0))
-    ratios = {row["scale"]: row["ratio"] for row in sel.table}
+    ratios = {row["scale"]: row["p_ratio"] for row in sel.table}
     assert sel.scale in ratios and 0.5 <= ratios[sel.scale] < 1.0
-    assert all(r < 0.5 or r >= 1.0 for s, r in ratios.items() if s > sel.scale)
     assert ratios[20.0] < ratios[0.5]
     assert sel.unguided["p_class"] > 0.8
     chosen = next(row for row in sel.table if row["scale"] == sel.scale)
-    assert chosen["accepted"] and chosen["signal"] > sel.unguided["signal"]
+    assert chosen["accepted"] and chosen["signal"] > 1.1 * sel.unguided["signal"]
+    # of the accepted scales, the one with the hardest rows
+    assert chosen["signal_ratio"] == max(r["signal_ratio"] for r in sel.table if r["accepted"])
+    for row in sel.table:  # both halves of the rule, thresholds from one place
+        assert row["accepted"] == (row["signal_ratio"] > MIN_SIGNAL_RATIO
+                                   and 0.5 <= row["p_ratio"] < 1.0)
     with pytest.raises(ValueError, match="target_ratio"):
         select_guidance_scale(sample_fn, clf, target_ratio=1.5)
 
@@ -143,4 +148,4 @@ def test_select_guidance_scale_needs_the_signal_to_rise():
 
     sel = select_guidance_scale(sample_fn, _FakeModel(), signal="entropy", scales=(0.5, 1.0, 2.0))
     assert sel.scale == 0.0  # P(class) is in range, but the rows are not harder
-    assert all(0.5 <= row["ratio"] < 1.0 and not row["accepted"] for row in sel.table)
+    assert all(0.5 <= row["p_ratio"] < 1.0 and not row["accepted"] for row in sel.table)

@@ -58,7 +58,7 @@ def test_zero_scale_is_not_silent(problem, cls):
 
 def test_as_guidance_wraps_overrides_and_refuses():
     g = as_guidance(lambda x0: x0.sum(1))
-    assert isinstance(g, LongtailGuidance) and g.scale == 1.0 and g.jacobian is False
+    assert isinstance(g, LongtailGuidance) and g.scale == "auto" and g.jacobian is False
     base = LongtailGuidance(lambda x0, cond: x0[:, 0], scale=3.0, jacobian=True)
     assert as_guidance(base) is base
     over = as_guidance(base, scale=7.0)

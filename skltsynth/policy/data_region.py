@@ -24,9 +24,13 @@ from scipy import sparse
 
 __all__ = ["DataRegion"]
 
-#: Alternations of the two projections (class ball, then norm shell); the
-#: second pass corrects what the norm rescaling moved out of the ball.
-_PASSES = 2
+#: Alternations of the two projections (class ball, then norm shell); later
+#: passes correct what the norm rescaling moved out of the ball.  Unit-norm
+#: embeddings make the ball and the shell meet in a thin cap, where
+#: alternation converges slowly: on the demo data (MemoryDDPM, scale 1) 2
+#: passes left 203 of 3,396 rows up to 0.5 % outside their class ball, 10
+#: passes 16 rows within 0.03 %.
+_PASSES = 10
 #: Rows handled at once when a region is measured (bounds memory).
 _BLOCK_ROWS = 65536
 
@@ -133,8 +137,9 @@ class DataRegion:
 
         A row farther from its group's centre than the group's radius moves
         towards the centre onto that sphere; then its norm is clipped to
-        ``norm_range`` (rescaling along the row).  Two passes of the pair
-        settle rows the rescaling moved out of the ball again.  Rows already
+        ``norm_range`` (rescaling along the row).  Repeated passes of the
+        pair (:data:`_PASSES`) settle rows the rescaling moved out of the
+        ball again.  Rows already
         in the region are unchanged.
 
         Parameters

@@ -3,9 +3,12 @@
 :class:`LongtailGuidance` turns a fitted predictive model into the signal the
 diffusion engine increases while sampling (``guidance(x0_hat, cond)``, see
 :mod:`skltsynth.engines.diffusion.sampling`), and :func:`select_guidance_scale`
-implements the paper's in-distribution rule for the guidance weight: the
-model's probability of the intended class on guided rows must drop below its
-unguided value but stay a sizeable fraction of it.
+applies the paper's in-distribution rule for the guidance weight to rows of
+any sampler (the rule itself, and the probe behind the default
+``scale="auto"``, are in :mod:`skltsynth.policy.guidance_scale`): guided rows
+must score a higher longtail signal than unguided ones while the model's
+probability of their intended class drops below its unguided value but stays
+a sizeable fraction of it.
 """
 
 from __future__ import annotations
@@ -13,13 +16,13 @@ from __future__ import annotations
 import inspect
 import numbers
 import warnings
-from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 from sklearn.base import clone
 
 from ..heads.epistemic import LONGTAIL_SIGNALS
+from .guidance_scale import CLASS_RATIO, SCALE_GRID, ScaleSelection, guided_measure, scale_search
 
 __all__ = [
     "LongtailGuidance",
@@ -79,10 +82,15 @@ class LongtailGuidance:
         ``"variance"`` (:class:`~skltsynth.heads.epistemic.EpistemicHeadRegressor`,
         for continuous targets); None = the model's main signal
         (``"epistemic"`` for a classifier, ``"variance"`` for a regressor).
-    scale : float >= 0, default=1.0
-        Guidance weight ``w``.  It needs re-tuning for every data set and
-        signal: use :func:`select_guidance_scale`.  A scale of 0 guides
-        nothing, and a resampler warns about it.
+    scale : float >= 0 or "auto", default="auto"
+        Guidance weight ``w``.  The useful weight depends on the data set
+        and the signal's size (from ~1 for entropy to ~1e3 for the epistemic
+        signal of agreeing heads), so by default it is chosen where it is
+        used: ``"auto"`` lets a diffusion resampler pick it inside its fit
+        by the in-distribution rule (see Notes; the chosen scale is the
+        resampler's ``guidance_scale_``).  A number is used as it is (and
+        a resampler's ``guidance_scale`` overrides either).  A scale of 0
+        guides nothing, and a resampler warns about it.
     jacobian : bool, default=False
         ``True``: exact gradient through the denoiser on the low-noise steps
         (see :mod:`skltsynth.engines.diffusion.sampling`); ``False``: the cheap
@@ -98,6 +106,25 @@ class LongtailGuidance:
         training rows, so guided rows stay on the data).
     n_projected_ : int
         Rows that copy's :meth:`project` moved on the last sampling step.
+
+    Notes
+    -----
+    ``scale="auto"`` (:mod:`skltsynth.policy.guidance_scale`): after
+    training its engine, the resampler draws a small probe
+    (:data:`~skltsynth.policy.guidance_scale.PROBE_ROWS` rows spread over the
+    classes or bins it generates, their own random stream) unguided and at
+    each scale of :data:`~skltsynth.policy.guidance_scale.SCALE_GRID`
+    (0.1 to 1e4, half-decade steps), with the same noise.  A scale passes
+    when its rows have a mean signal above 1.1 times the unguided one and a
+    mean P(class) (the model's probability of the intended class) below the
+    unguided one but at least half of it; of those it keeps the one with the
+    hardest rows (highest signal) -- the rule of
+    :func:`select_guidance_scale`.  Without a class probability (a
+    continuous target, or a model without ``predict_proba``) it keeps the
+    smallest scale that raises the signal above 1.1 times.  When no scale
+    passes, the resampler warns with the measured ratios and samples
+    unguided.  The engine called directly (not through a resampler) needs a
+    number: ``guidance.with_scale(w)``.
 
     Examples
     --------
@@ -120,7 +147,7 @@ class LongtailGuidance:
     #: Rows :meth:`project` moved on the last step since :meth:`within`.
     n_projected_ = 0
 
-    def __init__(self, model, signal=None, scale=1.0, jacobian=False):
+    def __init__(self, model, signal=None, scale="auto", jacobian=False):
         if signal is not None and signal not in LONGTAIL_SIGNALS:
             raise ValueError(f"signal must be one of {LONGTAIL_SIGNALS}, got {signal!r}.")
         self.model = model
@@ -165,7 +192,7 @@ class LongtailGuidance:
         return out
 
     def with_scale(self, scale):
-        """A copy sharing the model and torch signal, with another ``scale``."""
+        """A copy sharing the model and torch signal, with another ``scale`` (number or "auto")."""
         new = self._copy()
         new.scale = _check_scale(scale, "scale")
         return new
@@ -242,9 +269,12 @@ class LongtailGuidance:
 PROJECTED_RTOL = 1e-2
 
 
-def _check_scale(scale, name):
+def _check_scale(scale, name, auto=True):
+    if auto and isinstance(scale, str) and scale == "auto":
+        return "auto"
     if isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not scale >= 0:
-        raise ValueError(f"{name} must be a real number >= 0, got {scale!r}.")
+        allowed = 'a real number >= 0 or "auto"' if auto else "a real number >= 0"
+        raise ValueError(f"{name} must be {allowed}, got {scale!r}.")
     return float(scale)
 
 
@@ -256,7 +286,8 @@ def as_guidance(guidance, scale=None):
     guidance : LongtailGuidance, callable or None
         A guidance object is used with its own ``scale`` and ``jacobian``; a
         callable signal ``fn(x0_hat[, cond]) -> (n,)`` is wrapped into
-        ``LongtailGuidance(fn)``.
+        ``LongtailGuidance(fn)`` (``scale="auto"``, which the resampler
+        resolves after training its engine).
     scale : float >= 0 or None, default=None
         Override of the object's scale (a resampler's ``guidance_scale``).
 
@@ -275,6 +306,8 @@ def as_guidance(guidance, scale=None):
     >>> g = as_guidance(lambda x0, cond: x0.sum(1), scale=0.5)
     >>> type(g).__name__, g.scale, g.jacobian
     ('LongtailGuidance', 0.5, False)
+    >>> as_guidance(lambda x0: x0.sum(1)).scale
+    'auto'
     >>> as_guidance(None) is None
     True
     """
@@ -286,47 +319,13 @@ def as_guidance(guidance, scale=None):
     if not isinstance(guidance, LongtailGuidance):
         guidance = LongtailGuidance(guidance)
     if scale is not None:
-        guidance = guidance.with_scale(_check_scale(scale, "guidance_scale"))
+        guidance = guidance.with_scale(_check_scale(scale, "guidance_scale", auto=False))
     if guidance.scale == 0.0:
         warnings.warn(
             "The guidance scale is 0, so sampling is unguided: set LongtailGuidance(scale=...) "
-            "(select_guidance_scale picks one) or the resampler's guidance_scale.",
+            "(the default \"auto\" picks one) or the resampler's guidance_scale.",
             UserWarning, stacklevel=3)
     return guidance
-
-
-@dataclass
-class ScaleSelection:
-    """Result of :func:`select_guidance_scale`.
-
-    Attributes
-    ----------
-    scale : float
-        Largest scale meeting the rule (0.0 when none does).
-    table : list of dict
-        Per scale: ``scale``, ``p_class`` (mean probability of the intended
-        class), ``ratio`` (``p_class`` over the unguided value), ``signal``
-        (mean longtail score, when the model has ``longtail_score``) and
-        ``accepted`` (whether the scale meets the rule).
-    unguided : dict
-        The same numbers for scale 0.
-    """
-
-    scale: float
-    table: list = field(default_factory=list)
-    unguided: dict = field(default_factory=dict)
-
-
-def _class_probability(model, X, y):
-    proba = model.predict_proba(X)
-    classes = np.asarray(model.classes_)
-    order = np.argsort(classes)
-    pos = np.searchsorted(classes[order], y)
-    pos = np.clip(pos, 0, len(classes) - 1)
-    known = classes[order][pos] == y
-    p = np.zeros(len(y))
-    p[known] = proba[np.flatnonzero(known), order[pos[known]]]
-    return p
 
 
 def select_guidance_scale(
@@ -334,20 +333,23 @@ def select_guidance_scale(
     model,
     *,
     signal="epistemic",
-    target_ratio=0.5,
-    scales=tuple(float(v) for v in np.logspace(-1, 4, 11)),
+    target_ratio=CLASS_RATIO,
+    scales=SCALE_GRID,
     jacobian=False,
 ):
-    """Pick a guidance weight by the in-distribution rule.
+    """Pick a guidance weight by the in-distribution rule, from any sampler.
 
     For each scale, rows are generated with ``LongtailGuidance(model, signal,
-    scale, jacobian)`` and the model's mean probability of each row's
-    intended class is compared with the unguided value.  The chosen scale is
-    the largest one meeting both halves of the paper's in-distribution rule
-    (Longtail Guidance, section 3.1): the probability is below the unguided
-    value but at least ``target_ratio`` times it (still of their class), and
-    the longtail signal is above its unguided value (harder for the model;
-    checked when the model has ``longtail_score``).
+    scale, jacobian)`` and compared with unguided rows by the rule of
+    :func:`skltsynth.policy.guidance_scale.scale_search` (Longtail Guidance,
+    section 3.1; the one definition, which ``scale="auto"`` also applies
+    inside a diffusion resampler): the model's mean longtail signal must be
+    above :data:`~skltsynth.policy.guidance_scale.MIN_SIGNAL_RATIO` (1.1)
+    times the unguided value (harder for the model), and its mean
+    probability of each row's intended class below the unguided value but at
+    least ``target_ratio`` times it (still of their class).  The chosen scale
+    is the accepted one with the hardest rows (highest signal ratio; the
+    largest accepted one while the signal grows with the scale).
 
     Parameters
     ----------
@@ -357,27 +359,31 @@ def select_guidance_scale(
         with their intended labels (in ``model.classes_`` terms).  Use the
         same seed on every call so only the guidance differs.
         :func:`refit_sampler` builds one for a diffusion resampler.
-    model : fitted classifier with ``predict_proba`` and ``classes_``
+    model : fitted model with ``torch_signal``, ``predict_proba`` and ``classes_``
         The guiding model (e.g. :class:`~skltsynth.heads.epistemic.EpistemicHeadClassifier`);
         best fitted on data not used by ``sample_fn`` (a held-out part of
-        the training data).
-    signal : {"epistemic", "entropy", "energy"}, default="epistemic"
+        the training data).  Without ``predict_proba`` only the signal rise
+        is checked and the smallest scale that achieves it is chosen.
+    signal : {"epistemic", "entropy", "energy", "base_entropy", "base_energy"}, \
+default="epistemic"
     target_ratio : float in (0, 1), default=0.5
         Lowest acceptable guided/unguided ratio of the intended-class
-        probability.
+        probability (:data:`~skltsynth.policy.guidance_scale.CLASS_RATIO`).
     scales : sequence of float > 0, default=logspace(-1, 4, 11)
-        Candidate scales, tried from the smallest up; the search stops at the
-        first scale whose ratio falls below ``target_ratio`` (larger ones only
-        push rows further from their class), so ``selection.table`` may be
-        shorter than ``scales``.  The useful range depends on the
-        signal's size: the epistemic signal of well-agreeing heads is small
-        (often ~1e-3 nats), so it needs far larger weights than entropy.
+        Candidate scales (:data:`~skltsynth.policy.guidance_scale.SCALE_GRID`),
+        tried from the smallest up; the search stops at the first scale whose
+        ratio falls below ``target_ratio`` (larger ones only push rows
+        further from their class), so ``selection.table`` may be shorter
+        than ``scales``.  The useful range depends on the signal's size: the
+        epistemic signal of well-agreeing heads is small (often ~1e-3 nats),
+        so it needs far larger weights than entropy.
     jacobian : bool, default=False
         Passed to :class:`LongtailGuidance`.
 
     Returns
     -------
     selection : ScaleSelection
+        ``table`` rows carry ``signal_ratio`` and ``p_ratio``.
 
     Examples
     --------
@@ -396,39 +402,15 @@ def select_guidance_scale(
     >>> sel.scale in (0.0, 0.5, 1.0, 5.0)
     True
     """
-    if not 0.0 < float(target_ratio) < 1.0:
-        raise ValueError(f"target_ratio must be in (0, 1), got {target_ratio!r}.")
-    scales = sorted(float(s) for s in scales)
-    if not scales or scales[0] <= 0:
-        raise ValueError("scales must be a non-empty sequence of positive numbers.")
     if not callable(sample_fn):
         raise TypeError("sample_fn must be a callable guidance -> (X_new, y_new).")
+    base = LongtailGuidance(model, signal=signal, scale=1.0, jacobian=jacobian)
 
-    def measure(guidance):
-        X_new, y_new = sample_fn(guidance)
-        X_new = np.asarray(X_new)
-        y_new = np.asarray(y_new)
-        row = {"p_class": float(np.mean(_class_probability(model, X_new, y_new)))}
-        if hasattr(model, "longtail_score"):
-            row["signal"] = float(np.mean(model.longtail_score(X_new, signal=signal)))
-        return row
+    def measure(scale):
+        X_new, y_new = sample_fn(base.with_scale(scale) if scale > 0 else None)
+        return guided_measure(base, np.asarray(X_new), np.asarray(y_new))
 
-    unguided = measure(None)
-    unguided.update(scale=0.0, ratio=1.0)
-    base = LongtailGuidance(model, signal=signal, scale=scales[0], jacobian=jacobian)
-    table, chosen = [], 0.0
-    for s in scales:
-        row = measure(base.with_scale(s))
-        row["scale"] = s
-        row["ratio"] = row["p_class"] / unguided["p_class"] if unguided["p_class"] > 0 else 0.0
-        table.append(row)
-        harder = "signal" not in row or row["signal"] > unguided["signal"]
-        row["accepted"] = bool(target_ratio <= row["ratio"] < 1.0 and harder)
-        if row["accepted"]:
-            chosen = s
-        elif row["ratio"] < target_ratio:
-            break  # larger scales move rows further from their class: stop searching
-    return ScaleSelection(scale=chosen, table=table, unguided=unguided)
+    return scale_search(measure, scales, target_ratio)
 
 
 def refit_sampler(resampler, X, y):

@@ -20,21 +20,32 @@ from __future__ import annotations
 
 import inspect
 import numbers
+import warnings
 
 import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._defaults import DIFFUSION_SIZED_PARAMS
+from .._random import torch_generator
 from .base import BaseEmbeddingResampler
 from ..engines.diffusion import DiffusionConfig, FeatureDiffusion
 from ..engines.diffusion.sizing import engine_size
 from ..engines.neighbour_span import pooled_span_rows
 from ..policy.data_region import DataRegion
 from ..policy.guidance import as_guidance
+from ..policy.guidance_scale import (
+    PROBE_ROWS,
+    SCALE_GRID,
+    guided_measure,
+    no_pass_message,
+    probe_rows,
+    scale_search,
+)
 from ..policy.plan import draw_seed_rows
 
-__all__ = ["DEFAULTS", "BaseDiffusionResampler", "DIFFUSION_PARAMETERS_DOC", "fill_diffusion_doc"]
+__all__ = ["DEFAULTS", "BaseDiffusionResampler", "DIFFUSION_PARAMETERS_DOC",
+           "GUIDANCE_ATTRIBUTES_DOC", "fill_diffusion_doc"]
 
 #: The numpydoc "Parameters" entries every diffusion resampler shares (each
 #: subclass docstring includes them with ``%(diffusion_parameters)s``).
@@ -91,17 +102,23 @@ DIFFUSION_PARAMETERS_DOC = """\
         :class:`~skltsynth.LongtailGuidance` (it carries its own ``scale``
         and ``jacobian``), or a callable ``signal(x0_hat, cond) -> (m,)``
         to increase, which is wrapped into one
-        (``LongtailGuidance(signal)``: scale 1, cheap gradient).  ``x0_hat``
+        (``LongtailGuidance(signal)``: ``scale="auto"``, cheap gradient).  ``x0_hat``
         is the current clean-row estimate in original units
         (differentiable), ``cond`` the condition of each row (class index or
         target value).  Guided rows stay on the data: every guided x0
         estimate is projected into the training rows' norm range and, for
         classes, into the ball of its class (centre = class mean, radius =
         largest real distance to it; :mod:`skltsynth.policy.data_region`);
-        ``n_projected_`` counts the rows pulled back on the last step.
+        ``n_projected_`` counts the rows pulled back on the last step.  The
+        object's default ``scale="auto"`` is chosen after the engine is
+        trained, by the in-distribution rule on a small probe draw (a few
+        hundred rows, every scale with the same noise; see
+        :class:`~skltsynth.LongtailGuidance`): ``guidance_scale_`` is the
+        chosen scale and ``guidance_probe_`` the measured table.
     guidance_scale : float >= 0 or None, default=None
-        Override of the guidance object's ``scale``; None uses it.  A scale of
-        0 with a guidance object warns (sampling is then unguided).
+        Override of the guidance object's ``scale`` (no probe); None uses it.
+        A scale of 0 with a guidance object warns (sampling is then
+        unguided).
     denoiser : {"mlp", "transformer"}, default="mlp"
         The residual MLP, or the MLP with one small transformer block over the
         hidden vector cut into tokens (the memory-DDPM paper's optional
@@ -118,11 +135,32 @@ DIFFUSION_PARAMETERS_DOC = """\
         (:func:`skltsynth.heads.mining.mine_longtail`).
 """
 
+#: The numpydoc "Attributes" entries of the guidance every diffusion resampler
+#: shares (included with ``%(guidance_attributes)s``).
+GUIDANCE_ATTRIBUTES_DOC = """\
+    n_projected_ : int
+        Synthetic rows (candidates) whose last guided estimate lay outside the
+        real rows' region by more than 1 % of their largest norm and was
+        projected back into it (0 without guidance).
+    guidance_scale_ : float or None
+        The guidance scale sampled with: the number given, or the one
+        ``scale="auto"`` chose (0.0 when none met the rule); None without
+        guidance (or when no row was generated, so nothing was probed).
+    guidance_probe_ : list of dict or None
+        The ``scale="auto"`` probe: the unguided row, then per scale tried
+        ``scale``, ``signal``, ``signal_ratio``, ``p_class``, ``p_ratio``,
+        ``accepted`` (:func:`skltsynth.policy.guidance_scale.scale_search`);
+        None when no probe ran.
+"""
+
 
 #: Engine defaults the resamplers' signatures take their values from.
 DEFAULTS = DiffusionConfig()
 #: Engine settings that ``"auto"`` sizes to the data.
 _SIZED = DIFFUSION_SIZED_PARAMS
+#: Purpose key of the random streams of the ``scale="auto"`` probe
+#: (``self._stream_rng(_PROBE_STREAM, ...)``).
+_PROBE_STREAM = 200
 
 
 def _docstring_defaults():
@@ -136,7 +174,7 @@ def _docstring_defaults():
 
 
 def fill_diffusion_doc(cls):
-    """Class decorator: put the shared parameter entries into ``cls.__doc__``.
+    """Class decorator: put the shared parameter and attribute entries into ``cls.__doc__``.
 
     ``strength="auto"`` is documented with the values of the class's
     ``_AUTO_STRENGTH``: resamplers may choose their own.
@@ -144,7 +182,8 @@ def fill_diffusion_doc(cls):
     auto = ", ".join(f"{v:g} for {'class labels' if k == 'classification' else 'a continuous target'}"
                      for k, v in cls._AUTO_STRENGTH.items())
     shared = DIFFUSION_PARAMETERS_DOC % {**_docstring_defaults(), "strength": auto}
-    cls.__doc__ = cls.__doc__.replace("%(diffusion_parameters)s\n", shared)
+    cls.__doc__ = (cls.__doc__.replace("%(diffusion_parameters)s\n", shared)
+                   .replace("%(guidance_attributes)s\n", GUIDANCE_ATTRIBUTES_DOC))
     return cls
 
 
@@ -209,6 +248,52 @@ device, random_state, verbose
         super()._validate_method_params(X, plan)
         self._guidance_ = self._guidance()  # fails (or warns) before any training
         self.n_projected_ = 0
+        scale = None if self._guidance_ is None else self._guidance_.scale
+        self.guidance_scale_ = None if scale == "auto" else scale  # "auto": set by the probe
+        self.guidance_probe_ = None
+        self._class_values = plan.group_values if plan.task == "classification" else None
+
+    def _condition_labels(self, cond):
+        """Class label of every class-index condition (the guide's P(class) needs it)."""
+        return np.asarray(self._class_values)[np.asarray(cond)]
+
+    def _probe_scale(self, engine, cond, *, cond_type, x_start):
+        """Resolve ``scale="auto"`` on a probe draw; the guidance object to sample with.
+
+        :data:`~skltsynth.policy.guidance_scale.PROBE_ROWS` of the rows to
+        generate (spread over their classes or bins; stream
+        ``(_PROBE_STREAM,)``) are drawn unguided and at every scale of
+        :data:`~skltsynth.policy.guidance_scale.SCALE_GRID` with the same
+        noise (stream ``(_PROBE_STREAM, 1)``), and the in-distribution rule
+        of :func:`~skltsynth.policy.guidance_scale.scale_search` picks the
+        scale.  Sets ``guidance_scale_`` and ``guidance_probe_``.  Returns
+        None, after a warning naming the measured ratios, when no scale
+        passes.
+        """
+        guidance = self._guidance_
+        cond = np.asarray(cond)
+        classes = cond_type == "class"
+        idx = probe_rows(cond if classes else np.zeros(len(cond)), PROBE_ROWS,
+                         self._stream_rng(_PROBE_STREAM))
+        c = torch.tensor(cond[idx], dtype=torch.long if classes else torch.float64)
+        xs = None if x_start is None else x_start[torch.as_tensor(idx)]
+        labels = (self._condition_labels(cond[idx])
+                  if getattr(self, "target_type_", None) == "classification" else None)
+
+        def measure(scale):
+            guided = guidance.with_scale(scale).within(self._region) if scale > 0 else None
+            rows = engine.sample(
+                c, generator=torch_generator(self._stream_rng(_PROBE_STREAM, 1), self.device_),
+                strength=self._strength(), x_start=xs, guidance=guided)
+            return guided_measure(guidance, rows.detach(), labels, c.to(rows.device))
+
+        selection = scale_search(measure, SCALE_GRID)
+        self.guidance_probe_ = [selection.unguided, *selection.table]
+        self.guidance_scale_ = selection.scale
+        if selection.scale == 0.0:
+            warnings.warn(no_pass_message(selection), UserWarning, stacklevel=5)
+            return None
+        return guidance.with_scale(selection.scale)
 
     def _guided_region(self, X, cond, cond_type, n_classes):
         """The real rows' region guided rows are kept in (None when not guiding).
@@ -337,6 +422,9 @@ device, random_state, verbose
         rows : ndarray of shape (m, d) in ``dtype``
         """
         torch_dtype = torch.long if cond_type == "class" else torch.float64
+        if self._guidance_ is not None and self._guidance_.scale == "auto":  # once per fit
+            self._guidance_ = self._probe_scale(engine, cond, cond_type=cond_type,
+                                                x_start=x_start)
         guidance = self._guidance_
         if guidance is not None:  # guided rows stay in the real rows' region
             guidance = guidance.within(self._region)

@@ -202,10 +202,7 @@ device, random_state, verbose
     rejection_rate_ : float
         Fraction of all generated candidates (retries included) that failed
         the gate; 0.0 when the gate is off.
-    n_projected_ : int
-        Synthetic rows (candidates) whose last guided estimate lay outside the
-        real rows' region by more than 1 % of their largest norm and was
-        projected back into it (0 without guidance).
+%(guidance_attributes)s
     n_planned_ : int
         Synthetic rows planned before the gate dropped any (``n_synthetic_``
         is the number returned).

@@ -108,10 +108,7 @@ class MemoryDDPMResampler(BaseDiffusionResampler):
         actually taken are ``engine_.n_train_steps_``.
     condition_values_ : ndarray
         Class label (or bin centre) of every condition index.
-    n_projected_ : int
-        Synthetic rows (candidates) whose last guided estimate lay outside the
-        real rows' region by more than 1 % of their largest norm and was
-        projected back into it (0 without guidance).
+%(guidance_attributes)s
     confidence_ : ndarray of shape (n_synthetic,)
         Confidence of every synthetic row (before the floor and class cost).
     sample_weight_ : ndarray of shape (n_samples + n_synthetic,)
@@ -308,11 +305,11 @@ class MemoryDDPMResampler(BaseDiffusionResampler):
         new_groups = plan.new_groups()
         new_cond = target_index[new_groups]
         pools = plan.seed_pool() if self._strength(plan.task) < 1.0 else None
+        self.condition_values_ = values  # before sampling: the guidance probe reads it
         X_new = self._sample(
             engine, new_cond, cond_type="class", x_start=self._start_rows(X, new_groups, pools),
             generator=self._torch_generator(), dtype=X.dtype)
         self._finish()
-        self.condition_values_ = values
         weight = self._weights(X_new, new_cond, rows, cond, seen, n_cond)
         real_weight = None
         if self.cost_real_rows and self.class_cost is not None:
@@ -320,6 +317,10 @@ class MemoryDDPMResampler(BaseDiffusionResampler):
             real_weight = gamma[target_index[plan.groups]]
         return SyntheticRows(X_new, plan.synthetic_targets(new_groups, self._rng), weight,
                              real_weight)
+
+    def _condition_labels(self, cond):
+        """Class label of every condition index (bank classes included)."""
+        return np.asarray(self.condition_values_)[np.asarray(cond)]
 
     def _weights(self, X_new, new_cond, rows, cond, seen, n_cond):
         conf = None

@@ -130,6 +130,9 @@ def _check_guidance(guidance):
             "guidance must be None or a guidance object: callable (x0_hat, cond) -> (n,) "
             "with attributes `scale` and `jacobian` (skltsynth.LongtailGuidance wraps a "
             f"plain signal); got {type(guidance).__name__}.")
+    if isinstance(guidance.scale, str):  # "auto" is resolved by a diffusion resampler
+        raise ValueError(f"guidance.scale={guidance.scale!r} is chosen by a diffusion resampler; "
+                         "sampling the engine directly needs a number: guidance.with_scale(w).")
     return guidance
 
 
