@@ -14,8 +14,10 @@ compare (1) the longtail signal and the head's probability of the intended
 class on the synthetic rows and (2) the accuracy of a classifier trained on
 them.  Guided rows should have a *higher* signal and a *lower* -- but not
 vanishing -- probability of their class.  Training budgets are tiny so the
-example runs in seconds; the guidance scale must be tuned on held-out data in
-real use (see :func:`skltsynth.policy.guidance.select_guidance_scale`).
+example runs in seconds.  The guidance scale is ``"auto"`` (the default): the
+resampler picks it inside its fit, on a small probe draw, by the
+in-distribution rule (signal up by more than 10%, P(class) at least half of
+the unguided one), and reports it as ``guidance_scale_``.
 """
 
 # %%
@@ -52,16 +54,18 @@ print(f"epistemic head test accuracy {head.score(X_test, y_test):.3f}")
 # ----------------------------------------
 settings = dict(train_steps=60 if FAST else 300, sampling_steps=10,
                 hidden_dim=128 if FAST else 256, n_layers=1 if FAST else 2, random_state=0)
-guide = LongtailGuidance(head, signal="epistemic", scale=2.0)
+guide = LongtailGuidance(head, signal="epistemic")  # scale="auto"
 resamplers = {
     "unguided": MemoryDDPMResampler(**settings),
-    "guided": MemoryDDPMResampler(guidance=guide, guidance_scale=guide.scale, **settings),
+    "guided": MemoryDDPMResampler(guidance=guide, **settings),
 }
 signals, probas, reports = {}, {}, {}
 for name, res in resamplers.items():
     X_res, y_res = res.fit_resample(X_train, y_train)
     syn = res.is_synthetic_
     X_syn, y_syn = X_res[syn], y_res[syn]
+    if name == "guided":
+        print(f"guidance scale picked by the probe: {res.guidance_scale_:g}")
     signals[name] = head.longtail_score(X_syn, signal="epistemic")
     cols = np.searchsorted(head.classes_, y_syn)
     probas[name] = head.predict_proba(X_syn)[np.arange(len(y_syn)), cols]

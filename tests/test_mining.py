@@ -1,5 +1,7 @@
 """The Longtail Guidance mining loop and the diffusion resamplers' warm start."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -59,6 +61,18 @@ def test_mine_longtail_rounds_retrain_and_guide():
     first, second = out.X_synthetic[out.round_ == 0], out.X_synthetic[out.round_ == 1]
     assert not np.allclose(first, second)
     assert out.model.n_features_in_ == X.shape[1] and hasattr(out.model, "module_")
+
+
+def test_mine_longtail_auto_scale_is_picked_every_round():
+    X, y = _data()
+    head = EpistemicHeadClassifier(max_epochs=2, head_max_epochs=1, device="cpu")
+    with warnings.catch_warnings():  # a tiny model may find no passing scale: it warns
+        warnings.simplefilter("ignore", UserWarning)
+        out = mine_longtail(MemoryDDPMResampler(**TINY), head, X, y, rounds=2, random_state=0)
+    scales = [h["scale"] for h in out.history]
+    assert len(scales) == 2 and all(np.isfinite(s) and s >= 0 for s in scales)
+    with pytest.raises(ValueError, match="'auto' or a positive number"):
+        mine_longtail(MemoryDDPMResampler(**TINY), head, X, y, scale="big")
 
 
 def test_mine_longtail_refuses_bad_settings():

@@ -40,8 +40,9 @@ class LongtailMining:
     round_ : ndarray of shape (n_synthetic,)
         The round (0-based) each mined row comes from.
     history : list of dict
-        Per round: ``round``, ``n_rows`` and ``signal`` (the mean longtail
-        signal of the round's rows under the model that guided them).
+        Per round: ``round``, ``n_rows``, ``scale`` (the guidance weight
+        used) and ``signal`` (the mean longtail signal of the round's rows
+        under the model that guided them).
     sample_weight : ndarray of shape (n_samples + n_synthetic,) or None
         The resampler's ``sample_weight_`` of the real rows (last round) then
         of every mined row (e.g. MemoryDDPM's confidence weights); None when
@@ -56,7 +57,7 @@ class LongtailMining:
     sample_weight: np.ndarray | None = None
 
 
-def mine_longtail(resampler, model, X, y, *, rounds=3, scale=1.0, signal=None, jacobian=False,
+def mine_longtail(resampler, model, X, y, *, rounds=3, scale="auto", signal=None, jacobian=False,
                   split_rows=False, random_state=None):
     """Mine rare or hard rows with Longtail Guidance, retraining the guiding model each round.
 
@@ -76,10 +77,13 @@ def mine_longtail(resampler, model, X, y, *, rounds=3, scale=1.0, signal=None, j
     y : array-like of shape (n_samples,)
     rounds : int, default=3
         Generate-retrain rounds.
-    scale : float > 0, default=1.0
-        Guidance weight (pick it once with
-        :func:`~skltsynth.policy.guidance.select_guidance_scale`; the paper uses one
-        weight for all rounds).
+    scale : float > 0 or "auto", default="auto"
+        Guidance weight.  ``"auto"``: every round's resampler picks it inside
+        its fit by the in-distribution rule, with the model of that round
+        (:class:`~skltsynth.LongtailGuidance`); the chosen weight is in
+        ``history[r]["scale"]``.  A number: that weight in every round (the
+        paper uses one weight for all rounds; pick it with
+        :func:`~skltsynth.policy.guidance.select_guidance_scale`).
     signal : str or None, default=None
         The model's longtail signal (None = its main one).
     jacobian : bool, default=False
@@ -116,8 +120,10 @@ def mine_longtail(resampler, model, X, y, *, rounds=3, scale=1.0, signal=None, j
     """
     if isinstance(rounds, bool) or not isinstance(rounds, numbers.Integral) or rounds < 1:
         raise ValueError(f"rounds must be a positive integer, got {rounds!r}.")
-    if isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not scale > 0:
-        raise ValueError(f"scale must be a positive number, got {scale!r}; 0 would not guide.")
+    if scale != "auto" and (isinstance(scale, bool) or not isinstance(scale, numbers.Real)
+                            or not scale > 0):
+        raise ValueError(f"scale must be 'auto' or a positive number, got {scale!r}; "
+                         "0 would not guide.")
     if "guidance" not in resampler.get_params(deep=False):
         raise TypeError(f"{type(resampler).__name__} has no `guidance` parameter: use a "
                         "diffusion resampler.")
@@ -131,7 +137,8 @@ def mine_longtail(resampler, model, X, y, *, rounds=3, scale=1.0, signal=None, j
     parts_X, parts_y, parts_round, parts_w, history = [], [], [], [], []
     real_w = None
     for r in range(int(rounds)):
-        guide = LongtailGuidance(current, signal=signal, scale=float(scale), jacobian=jacobian)
+        guide = LongtailGuidance(current, signal=signal, jacobian=jacobian,
+                                 scale=scale if scale == "auto" else float(scale))
         res.set_params(guidance=guide, random_state=draw_seed(rng) % (2**32))
         X_res, y_res = res.fit_resample(X_real, y_real)
         mask = np.asarray(res.is_synthetic_)
@@ -147,6 +154,7 @@ def mine_longtail(resampler, model, X, y, *, rounds=3, scale=1.0, signal=None, j
         history.append({
             "round": r,
             "n_rows": int(keep.size),
+            "scale": float(getattr(res, "guidance_scale_", scale)),
             "signal": float(np.mean(current.longtail_score(X_new, signal))) if keep.size
             else float("nan"),
         })
