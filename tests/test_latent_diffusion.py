@@ -68,12 +68,10 @@ def test_classification_round_trip_balances():
     assert syn[y_res[X.shape[0]:] == 2].mean() > 2.0
 
 
-@pytest.mark.parametrize("cls_name", ["LatentDiffusionResampler", "MemoryDDPMResampler"])
-def test_class_sdedit_starts_interpolate_inside_the_class(cls_name, monkeypatch):
-    # strength="auto" is below 1 for classes, and the SDEdit starts are span draws
-    # between rows of the class (not copies of its rows): a class whose rows lie in
-    # a 2-d plane of 6 dimensions gets starts in that plane, off its rows
+def _class_starts(cls_name, monkeypatch, transfer=None):
+    """SDEdit starts of a 6-row class whose rows lie in a 2-d plane of 6 dimensions."""
     import skltsynth
+    from skltsynth.resamplers import _diffusion_base
 
     rng = np.random.default_rng(0)
     plane = np.linalg.qr(rng.standard_normal((6, 2)))[0].T
@@ -84,21 +82,50 @@ def test_class_sdedit_starts_interpolate_inside_the_class(cls_name, monkeypatch)
     starts = []
     real = cls._start_rows
 
-    def spy(self, X_, groups, pools):
-        out = real(self, X_, groups, pools)
+    def spy(self, X_, groups, pools, plan):
+        out = real(self, X_, groups, pools, plan)
         starts.append(out)
         return out
 
     monkeypatch.setattr(cls, "_start_rows", spy)
+    if transfer is not None:
+        monkeypatch.setattr(_diffusion_base, "TRANSFER_FRACTION", transfer)
     res = cls(random_state=0, **TINY)
     res.fit_resample(X, y)
     assert res._strength("classification") < 1.0 and starts and starts[0] is not None
     x0 = starts[0].numpy().astype(np.float64)
     assert x0.shape == (54, 6)
+    return x0, X, plane
+
+
+@pytest.mark.parametrize("cls_name", ["LatentDiffusionResampler", "MemoryDDPMResampler"])
+def test_class_sdedit_starts_interpolate_inside_the_class(cls_name, monkeypatch):
+    # strength="auto" is below 1 for classes, and the SDEdit starts are span draws
+    # between rows of the class (not copies of its rows): a class whose rows lie in
+    # a 2-d plane of 6 dimensions gets starts in that plane, off its rows (transfer
+    # rows off: they borrow another class's offsets)
+    x0, X, plane = _class_starts(cls_name, monkeypatch, transfer=0.0)
     outside = np.linalg.norm(x0 - (x0 @ plane.T) @ plane, axis=1)
     assert np.all(outside < 1e-4)
     nearest = np.min(np.linalg.norm(x0[:, None] - X[60:][None], axis=2), axis=1)
     assert np.mean(nearest > 1e-3) > 0.9  # not copies of the real rows
+
+
+@pytest.mark.parametrize("cls_name", ["LatentDiffusionResampler", "MemoryDDPMResampler"])
+def test_class_sdedit_starts_include_transfer_rows(cls_name, monkeypatch):
+    # by default a share of the starts are head-to-tail transfer rows: the class's
+    # mean direction plus offsets of the other class, so they leave the plane, at
+    # the seeds' norms
+    x0, X, plane = _class_starts(cls_name, monkeypatch)
+    outside = np.linalg.norm(x0 - (x0 @ plane.T) @ plane, axis=1) > 1e-4
+    assert 0 < outside.sum() < 0.5 * len(x0)  # about 20% of 54 rows
+    centre = X[60:] / np.linalg.norm(X[60:], axis=1, keepdims=True)
+    centre = centre.mean(axis=0) / np.linalg.norm(centre.mean(axis=0))
+    cos = x0[outside] @ centre / np.linalg.norm(x0[outside], axis=1)
+    assert np.all(cos > 0.8)
+    norms = np.linalg.norm(X[60:], axis=1)
+    assert np.all((np.linalg.norm(x0, axis=1) >= norms.min() - 1e-4)
+                  & (np.linalg.norm(x0, axis=1) <= norms.max() + 1e-4))
 
 
 def test_classification_synthetic_ratio_rescales_plan():

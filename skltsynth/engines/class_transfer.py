@@ -28,15 +28,19 @@ logistic regression's unchanged (``docs/user_guide/vmf_kde.rst``).
   one class (computed where its rows are, e.g. on a Dask worker);
 * :func:`transfer_table` -- for every receiving class, its centre and the
   deviations it borrows (small: ``k * max_rows`` rows);
-* :func:`transfer_draws` -- the draws, vectorised.
+* :func:`transfer_draws` -- the draws, vectorised;
+* :func:`class_transfer_table` -- summaries and table in one call, for data
+  held in memory.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .._defaults import CLASS_SHOTS
+
 __all__ = ["TRANSFER_DEVIATIONS", "TRANSFER_DONORS", "TRANSFER_FRACTION", "TRANSFER_SCALE",
-           "class_summary", "transfer_draws", "transfer_table"]
+           "class_summary", "class_transfer_table", "transfer_draws", "transfer_table"]
 
 #: Most deviation rows kept per class (a random subset of a larger class).
 TRANSFER_DEVIATIONS = 64
@@ -90,7 +94,8 @@ def class_summary(X_class, rng, max_rows=TRANSFER_DEVIATIONS):
     return centre, rows - centre, n
 
 
-def transfer_table(summaries, receivers, *, n_donors=TRANSFER_DONORS, min_rows=50):
+def transfer_table(summaries, receivers, *, n_donors=TRANSFER_DONORS,
+                   min_rows=CLASS_SHOTS["many"]):
     """Centre and borrowed deviations of every receiving class.
 
     Parameters
@@ -176,3 +181,38 @@ def transfer_draws(centre, deviations, k, scale, rng):
     """
     pick = rng.integers(deviations.shape[0], size=k)
     return _unit(centre[None, :] + scale * deviations[pick])
+
+
+def class_transfer_table(X, groups, receivers, rng_for):
+    """:func:`transfer_table` of rows held in memory (every class's summary, then the table).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+    groups : ndarray of int, shape (n,)
+        Class index of every row.
+    receivers : iterable of int
+        Classes that get transfer rows.
+    rng_for : callable
+        ``rng_for(b)`` is the generator of class ``b``'s summary (its own
+        stream, so a cluster that summarises each class where its rows are
+        gets the same table).
+
+    Returns
+    -------
+    table : dict of int to tuple ``(centre, deviations)``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skltsynth.engines.class_transfer import class_transfer_table
+    >>> X = np.random.default_rng(0).standard_normal((30, 4))
+    >>> groups = np.repeat([0, 1], [26, 4])
+    >>> table = class_transfer_table(X, groups, [1], lambda b: np.random.default_rng(b))
+    >>> sorted(table), table[1][1].shape  # class 1 borrows class 0's 26 offsets
+    ([1], (26, 4))
+    """
+    groups = np.asarray(groups)
+    summaries = {int(b): class_summary(X[groups == b], rng_for(int(b)))
+                 for b in np.unique(groups)}
+    return transfer_table(summaries, receivers)

@@ -384,7 +384,7 @@ device, random_state, verbose
                        else torch.as_tensor(np.asarray(x0, dtype=np.float32)))
         else:
             targets = plan.synthetic_targets(groups, self._rng)
-            x_start = self._start_rows(X, groups, pools)
+            x_start = self._start_rows(X, groups, pools, plan)
         rows = self._sample(
             engine, self._cond(plan, groups if classes else None, targets),
             cond_type=self._cond_type(plan), x_start=x_start, generator=generator, dtype=X.dtype)

@@ -307,7 +307,7 @@ class MemoryDDPMResampler(BaseDiffusionResampler):
         pools = plan.seed_pool() if self._strength(plan.task) < 1.0 else None
         self.condition_values_ = values  # before sampling: the guidance probe reads it
         X_new = self._sample(
-            engine, new_cond, cond_type="class", x_start=self._start_rows(X, new_groups, pools),
+            engine, new_cond, cond_type="class", x_start=self._start_rows(X, new_groups, pools, plan),
             generator=self._torch_generator(), dtype=X.dtype)
         self._finish()
         weight = self._weights(X_new, new_cond, rows, cond, seen, n_cond)

@@ -8,11 +8,10 @@ import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._defaults import CLASS_SHOTS
 from .._random import torch_generator
 from .base import BaseEmbeddingResampler, SyntheticRows
-from ..engines.class_transfer import (TRANSFER_DONORS, TRANSFER_FRACTION, TRANSFER_SCALE,
-                                      class_summary, transfer_draws, transfer_table)
+from ..engines.class_transfer import (TRANSFER_FRACTION, TRANSFER_SCALE, class_summary,
+                                      class_transfer_table, transfer_draws, transfer_table)
 from ..engines.neighbour_span import (SPAN_NEIGHBORS, SPAN_SCALE, pool_neighbours, span_draws,
                                       unit_rows)
 from ..engines.vmf import sample_vmf
@@ -24,6 +23,11 @@ __all__ = ["VMFKDEResampler", "fallback_rows", "global_fallback_kappa", "local_k
 
 #: Purposes of the resampler's random streams (``self._stream_rng(purpose, ...)``).
 _FALLBACK_STREAM, _SAMPLE_STREAM, _TRANSFER_STREAM = 0, 1, 2
+
+
+def _receivers(plan):
+    """Groups that get synthetic rows."""
+    return [g for g, k in plan.n_new.items() if k > 0]
 
 
 class VMFKDEResampler(BaseEmbeddingResampler):
@@ -338,8 +342,7 @@ class VMFKDEResampler(BaseEmbeddingResampler):
         """Centre and borrowed offsets of every group that gets rows (None: no transfer)."""
         if self._transfer_fraction(plan.task) == 0:
             return None
-        return transfer_table(summaries, [g for g, k in plan.n_new.items() if k > 0],
-                              n_donors=TRANSFER_DONORS, min_rows=CLASS_SHOTS["many"])
+        return transfer_table(summaries, _receivers(plan))
 
     def _generate_group(self, g, X_pool, y_pool, pool_groups, kappa_pool, fallback, plan,
                         blocks=None, transfer=None):
@@ -446,9 +449,8 @@ class VMFKDEResampler(BaseEmbeddingResampler):
         self.kappa_ = kappa
         table = None
         if self._transfer_fraction(plan.task) > 0:
-            present = np.unique(plan.groups)
-            table = self._transfer_table(
-                {int(b): self._class_summary(int(b), X[plan.groups == b]) for b in present}, plan)
+            table = class_transfer_table(X, plan.groups, _receivers(plan),
+                                         lambda b: self._stream_rng(_TRANSFER_STREAM, b))
         X_parts, y_parts = [], []
         for g in self._progress(plan.n_new, total=len(plan.n_new), desc="vMF sampling"):
             pool = pools[g]
