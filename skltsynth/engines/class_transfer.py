@@ -65,8 +65,10 @@ def class_summary(X_class, rng, max_rows=TRANSFER_DEVIATIONS):
     ----------
     X_class : ndarray of shape (n, d)
         The class's rows (any norms: their directions are used), ``n >= 1``.
-    rng : numpy.random.Generator
-        Chooses the deviation rows of a class with more than ``max_rows``.
+    rng : numpy.random.Generator or callable
+        Chooses the deviation rows of a class with more than ``max_rows``;
+        a callable returning the generator is called only then (deriving a
+        generator per class costs more than a small class's summary).
     max_rows : int, default=TRANSFER_DEVIATIONS
         Most deviation rows kept.
 
@@ -90,7 +92,10 @@ def class_summary(X_class, rng, max_rows=TRANSFER_DEVIATIONS):
     if n == 0:
         raise ValueError("A class summary needs at least one row.")
     centre = U.mean(axis=0)
-    rows = U if n <= max_rows else U[np.sort(rng.choice(n, max_rows, replace=False))]
+    if n <= max_rows:
+        return centre, U - centre, n
+    rng = rng() if callable(rng) else rng
+    rows = U[np.sort(rng.choice(n, max_rows, replace=False))]
     return centre, rows - centre, n
 
 
@@ -134,20 +139,20 @@ def transfer_table(summaries, receivers, *, n_donors=TRANSFER_DONORS,
     donors = keys[sizes >= min_rows]
     if donors.size < n_donors:
         donors = keys[np.argsort(-sizes, kind="stable")[:n_donors]]
-    centres = _unit(np.stack([summaries[k][0] for k in donors]))
+    receivers = [int(g) for g in receivers]
     table = {}
-    for g in receivers:
-        centre, own, n = summaries[g]
-        if n >= min_rows:
-            table[g] = (centre, own)
-            continue
-        others = donors[donors != g]
-        if others.size == 0:
-            table[g] = (centre, own)
-            continue
-        sims = centres[donors != g] @ _unit(centre[None, :])[0]
-        near = others[np.argsort(-sims, kind="stable")[:n_donors]]
-        table[g] = (centre, np.concatenate([summaries[h][1] for h in near]))
+    borrow = [g for g in receivers if summaries[g][2] < min_rows]
+    for g in receivers:  # a head class (or one with no other donor) keeps its own offsets
+        table[g] = summaries[g][:2]
+    if borrow and donors.size:
+        sims = _unit(np.stack([summaries[g][0] for g in borrow])) @ _unit(
+            np.stack([summaries[k][0] for k in donors])).T
+        sims[np.asarray(borrow)[:, None] == donors[None, :]] = -np.inf  # never itself
+        order = np.argsort(-sims, axis=1, kind="stable")[:, :n_donors]
+        for g, row, best in zip(borrow, sims, order):
+            near = donors[best[np.isfinite(row[best])]]
+            if near.size:
+                table[g] = (summaries[g][0], np.concatenate([summaries[h][1] for h in near]))
     return table
 
 
@@ -213,6 +218,9 @@ def class_transfer_table(X, groups, receivers, rng_for):
     ([1], (26, 4))
     """
     groups = np.asarray(groups)
-    summaries = {int(b): class_summary(X[groups == b], rng_for(int(b)))
-                 for b in np.unique(groups)}
+    order = np.argsort(groups, kind="stable")  # rows of each class, in input order
+    keys, starts = np.unique(groups[order], return_index=True)
+    bounds = np.r_[starts, groups.size]
+    summaries = {int(b): class_summary(X[order[lo:hi]], lambda b=int(b): rng_for(b))
+                 for b, lo, hi in zip(keys, bounds[:-1], bounds[1:])}
     return transfer_table(summaries, receivers)

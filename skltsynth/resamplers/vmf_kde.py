@@ -336,7 +336,7 @@ class VMFKDEResampler(BaseEmbeddingResampler):
 
     def _class_summary(self, b, X_class):
         """:func:`~skltsynth.engines.class_transfer.class_summary` of group ``b``'s rows."""
-        return class_summary(X_class, self._stream_rng(_TRANSFER_STREAM, b))
+        return class_summary(X_class, lambda: self._stream_rng(_TRANSFER_STREAM, b))
 
     def _transfer_table(self, summaries, plan):
         """Centre and borrowed offsets of every group that gets rows (None: no transfer)."""
