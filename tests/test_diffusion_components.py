@@ -200,3 +200,55 @@ def test_scalar_timestep_is_embedded_once_with_the_same_output():
         once = net(x, 123, c)
     torch.testing.assert_close(once, per_row)
     assert once.shape == (7, 5)
+
+
+def _ema_pair(decay, updates):
+    """A per-step EMA (ema_multi_avg_fn) and a StridedEMA updated at ``updates``."""
+    from torch.optim.swa_utils import AveragedModel
+
+    from skltsynth.engines.diffusion.training import StridedEMA, ema_multi_avg_fn
+
+    net = torch.nn.Linear(3, 2)
+    per_step = AveragedModel(net, multi_avg_fn=ema_multi_avg_fn(decay))
+    fn = StridedEMA(decay)
+    strided = AveragedModel(net, multi_avg_fn=fn)
+    gen = torch.Generator().manual_seed(0)
+    for step in range(1, 41):
+        if step - 1 in updates or step == 1:  # new weights held until the next update
+            with torch.no_grad():
+                for p in net.parameters():
+                    p.add_(torch.randn(p.shape, generator=gen))
+        per_step.update_parameters(net)
+        if step in updates:
+            fn.update(strided, net, step)
+    return per_step.module, strided.module
+
+
+@pytest.mark.parametrize("decay", [0.9, 0.999, 0.0])
+def test_strided_ema_matches_a_per_step_ema(decay):
+    # every step: the same average as the per-step EMA
+    every, strided = _ema_pair(decay, set(range(1, 41)))
+    for a, b in zip(every.parameters(), strided.parameters()):
+        torch.testing.assert_close(a, b)
+    # every 5 steps (weights constant over each gap): still the same average
+    every, strided = _ema_pair(decay, {1, *range(5, 41, 5)})
+    for a, b in zip(every.parameters(), strided.parameters()):
+        torch.testing.assert_close(a, b)
+
+
+def test_strided_ema_is_not_a_plain_copy():
+    # the strided EMA weights are an average: not the last weights (decay 0.9)
+    from torch.optim.swa_utils import AveragedModel
+
+    from skltsynth.engines.diffusion.training import StridedEMA
+
+    net = torch.nn.Linear(3, 2)
+    fn = StridedEMA(0.9)
+    ema = AveragedModel(net, multi_avg_fn=fn)
+    for step in range(1, 201):
+        with torch.no_grad():
+            net.weight.add_(0.01)
+        if step % 5 == 0 or step == 1:
+            fn.update(ema, net, step)
+    lag = float((net.weight - ema.module.weight).mean())
+    assert 0.05 < lag < 0.15  # ~0.01 * decay / (1 - decay) = 0.09 behind the weights

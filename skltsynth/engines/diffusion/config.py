@@ -67,6 +67,12 @@ class DiffusionConfig:
         EMA decay of the sampling weights; the effective decay warms up as
         ``min(ema_decay, (1 + n) / (10 + n))`` so short runs are not dominated
         by the initial weights.
+    ema_interval : int, default=5
+        Steps between EMA updates (and at every validation evaluation and the
+        last step); each update folds in the per-step decays of the steps
+        since the previous one (:class:`~skltsynth.engines.diffusion.training.StridedEMA`),
+        so the average follows the same decay schedule at a fraction of the
+        passes over the parameters.
     cond_drop_prob : float, default=0.1
         Probability of replacing a row's condition by the null condition during
         training (enables classifier-free guidance).
@@ -130,6 +136,7 @@ class DiffusionConfig:
     min_lr_ratio: float = 0.05
     grad_clip: float | None = 1.0
     ema_decay: float = 0.999
+    ema_interval: int = 5
     cond_drop_prob: float = 0.1
     contrastive_weight: float = 0.0
     contrastive_temperature: float = 0.1
@@ -165,7 +172,7 @@ class DiffusionConfig:
         positive_ints = ["hidden_dim", "time_embed_dim", "n_tokens", "n_heads",
                          "num_train_timesteps", "train_steps", "batch_size", "projection_dim",
                          "sampling_steps", "sample_batch_size", "n_iter_no_change",
-                         "validation_interval"]
+                         "validation_interval", "ema_interval"]
         for name in positive_ints + ["n_layers", "warmup_steps"]:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):

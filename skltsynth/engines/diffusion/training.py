@@ -63,7 +63,7 @@ from .contrastive import ProjectionHead, coral_loss
 from .denoiser import init_parameters_
 from .precision import autocast, resolve_precision
 
-__all__ = ["TrainResult", "train_denoiser", "ema_multi_avg_fn"]
+__all__ = ["StridedEMA", "TrainResult", "train_denoiser", "ema_multi_avg_fn"]
 
 # Validation subset for early stopping: at most this many rows, at least the minimum
 # (below it early stopping is off: too few rows to tell a plateau from noise).
@@ -109,10 +109,16 @@ class TrainResult:
     n_validation_rows: int = 0
 
 
+def _step_decay(decay, step):
+    """EMA decay of training step ``step`` (1-based; step 1 copies the weights)."""
+    return min(float(decay), (1.0 + (step - 1)) / (10.0 + (step - 1)))
+
+
 def ema_multi_avg_fn(decay):
     """``multi_avg_fn`` for AveragedModel: EMA with decay ``min(decay, (1+n)/(10+n))``.
 
     Delegates each update to ``torch.optim.swa_utils.get_ema_multi_avg_fn``.
+    One update per step; :class:`StridedEMA` updates every few steps.
     """
 
     def update(averaged, current, num_averaged):
@@ -121,6 +127,56 @@ def ema_multi_avg_fn(decay):
         return get_ema_multi_avg_fn(effective)(averaged, current, num_averaged)
 
     return update
+
+
+class StridedEMA:
+    """``multi_avg_fn`` for AveragedModel updated every few steps, not every step.
+
+    :meth:`update` runs ``AveragedModel.update_parameters`` at training step
+    ``step`` (1-based); the first update copies the weights, each later one blends in the current weights
+    with the product of the per-step decays ``min(decay, (1+n)/(10+n))`` of
+    every step since the previous update -- the average a per-step EMA would
+    hold if the weights had stayed at the current ones over that gap.  One
+    update every ``k`` steps is one pass over the parameters instead of ``k``;
+    the difference from a per-step EMA is of the order of the weights'
+    change over ``k`` steps against the ``1 / (1 - decay)``-step window.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch.optim.swa_utils import AveragedModel
+    >>> from skltsynth.engines.diffusion.training import StridedEMA
+    >>> net = torch.nn.Linear(2, 1)
+    >>> fn = StridedEMA(0.9)
+    >>> ema = AveragedModel(net, multi_avg_fn=fn)
+    >>> fn.update(ema, net, 1)   # the first update copies
+    >>> with torch.no_grad():
+    ...     _ = net.weight.add_(1.0)
+    >>> fn.update(ema, net, 5)   # steps 2-5 folded into one update
+    >>> keep = fn.decay_between(1, 5)
+    >>> bool(torch.allclose(ema.module.weight, net.weight - keep))
+    True
+    """
+
+    def __init__(self, decay):
+        self.decay, self.step, self._last = float(decay), 1, 0
+
+    def decay_between(self, last, step):
+        """Weight the average keeps over steps ``last + 1 .. step``."""
+        keep = 1.0
+        for s in range(last + 1, step + 1):
+            keep *= _step_decay(self.decay, s)
+        return keep
+
+    def update(self, ema, model, step):
+        """``ema.update_parameters(model)`` at training step ``step``."""
+        self.step = int(step)
+        ema.update_parameters(model)
+        self._last = self.step
+
+    def __call__(self, averaged, current, num_averaged):
+        keep = self.decay_between(self._last, self.step)
+        return get_ema_multi_avg_fn(keep)(averaged, current, num_averaged)
 
 
 def _lr_scheduler(optimizer, config, total_steps):
@@ -257,7 +313,8 @@ def train_denoiser(model, scheduler, X, cond=None, config=None, *, sample_weight
     optimizer = _make_optimizer(params, config)
     total = int(config.train_steps)
     lr_scheduler = _lr_scheduler(optimizer, config, total)
-    ema = AveragedModel(model, multi_avg_fn=ema_multi_avg_fn(config.ema_decay), use_buffers=True)
+    ema_fn = StridedEMA(config.ema_decay)
+    ema = AveragedModel(model, multi_avg_fn=ema_fn, use_buffers=True)
     ema.module.eval()
     T = scheduler.num_train_timesteps
     loss_weights = scheduler.loss_weight(torch.arange(T), config.min_snr_gamma).float().to(device)
@@ -270,7 +327,7 @@ def train_denoiser(model, scheduler, X, cond=None, config=None, *, sample_weight
         validation = _Validation(X, cond, val_idx, scheduler, loss_weights, generator, device)
         weights = weights.clone()
         weights[val_idx] = 0.0  # held out of training
-    interval = int(config.validation_interval)
+    interval, ema_every = int(config.validation_interval), int(config.ema_interval)
 
     from tqdm.auto import tqdm
 
@@ -300,10 +357,12 @@ def train_denoiser(model, scheduler, X, cond=None, config=None, *, sample_weight
             torch.nn.utils.clip_grad_norm_(params, config.grad_clip)
         optimizer.step()
         lr_scheduler.step()
-        ema.update_parameters(model)
         pending.append(loss.detach())
+        evaluate = step % interval == 0 or step == total
+        if evaluate or step % ema_every == 0:
+            ema_fn.update(ema, model, step)
 
-        if step % interval == 0 or step == total:
+        if evaluate:
             # the only host reads of the loop: once per interval
             chunk = torch.stack(pending).tolist()
             pending = []
