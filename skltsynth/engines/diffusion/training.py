@@ -7,7 +7,8 @@
 * EMA sampling weights (``torch.optim.swa_utils.AveragedModel`` with
   ``get_ema_multi_avg_fn``; the decay warms up as ``min(decay, (1+n)/(10+n))``,
   as in diffusers' ``EMAModel``, so a short run is not dominated by its first
-  weights),
+  weights), updated every ``ema_interval`` steps with the decays of the steps
+  in between folded into one update (:class:`StridedEMA`),
 * mini-batches drawn with replacement from caller-given sampling weights
   (class/bin balancing) with ``torch.multinomial`` on an explicit generator,
 * uniform timesteps, min-SNR-gamma loss weights, condition dropout for
