@@ -252,3 +252,45 @@ def test_strided_ema_is_not_a_plain_copy():
             fn.update(ema, net, step)
     lag = float((net.weight - ema.module.weight).mean())
     assert 0.05 < lag < 0.15  # ~0.01 * decay / (1 - decay) = 0.09 behind the weights
+
+
+class _RecordingScheduler(NoiseScheduler):
+    """NoiseScheduler that records every timestep it noises rows to."""
+
+    seen = None
+
+    def add_noise(self, x0, noise, t):
+        self.seen = t if self.seen is None else torch.cat([self.seen, t.reshape(-1)])
+        return super().add_noise(x0, noise, t)
+
+
+@pytest.mark.parametrize("strength", [1.0, 0.2, 0.5])
+def test_training_draws_only_the_timesteps_sampling_visits(strength):
+    from skltsynth.engines.diffusion.training import trained_timesteps
+
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(200, 4, generator=g)
+    cfg = DiffusionConfig(cond_type="none", train_steps=40, batch_size=32, hidden_dim=16,
+                          n_layers=1, warmup_steps=2, train_strength=strength,
+                          validation_interval=20)
+    sched = _RecordingScheduler()
+    train_denoiser(init_parameters_(ResidualMLPDenoiser(4, 16, 1), g), sched, X, None, cfg,
+                   generator=g)
+    first = int(sched.timesteps(cfg.sampling_steps, strength)[0])
+    assert trained_timesteps(sched, cfg) == (1000 if strength == 1.0 else first + 1)
+    assert int(sched.seen.max()) <= first  # never beyond the sampler's first timestep
+    assert int(sched.seen.max()) > 0.8 * first  # ... and the whole range up to it
+
+
+def test_sampling_beyond_the_trained_strength_is_refused():
+    from skltsynth.engines.diffusion import FeatureDiffusion
+
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(100, 4, generator=g)
+    fd = FeatureDiffusion(cond_type="none", train_steps=5, batch_size=16, hidden_dim=16,
+                          n_layers=1, warmup_steps=1, train_strength=0.2).fit(X, generator=g)
+    assert fd.sample(x_start=X[:3], strength=0.2, generator=g).shape == (3, 4)
+    with pytest.raises(ValueError, match="train_strength"):
+        fd.sample(x_start=X[:3], strength=0.5, generator=g)
+    with pytest.raises(ValueError, match="train_strength"):
+        fd.sample(n=3, generator=g)

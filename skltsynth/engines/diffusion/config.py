@@ -73,6 +73,13 @@ class DiffusionConfig:
         since the previous one (:class:`~skltsynth.engines.diffusion.training.StridedEMA`),
         so the average follows the same decay schedule at a fraction of the
         passes over the parameters.
+    train_strength : float in (0, 1], default=1.0
+        The largest SDEdit ``strength`` the model will be sampled at:
+        training (and validation) timesteps are drawn from ``[0, t0]``, where
+        ``t0`` is the first timestep of sampling at that strength with
+        ``sampling_steps`` steps (:meth:`NoiseScheduler.timesteps`), so no
+        step is spent on noise levels the sampler never visits.  ``sample``
+        refuses a chain that starts above ``t0``.
     cond_drop_prob : float, default=0.1
         Probability of replacing a row's condition by the null condition during
         training (enables classifier-free guidance).
@@ -137,6 +144,7 @@ class DiffusionConfig:
     grad_clip: float | None = 1.0
     ema_decay: float = 0.999
     ema_interval: int = 5
+    train_strength: float = 1.0
     cond_drop_prob: float = 0.1
     contrastive_weight: float = 0.0
     contrastive_temperature: float = 0.1
@@ -195,6 +203,7 @@ class DiffusionConfig:
             "contrastive_temperature": self.contrastive_temperature > 0,
             "contrastive_time_tau": self.contrastive_time_tau > 0,
             "validation_fraction": 0 < self.validation_fraction < 1,
+            "train_strength": 0 < self.train_strength <= 1,
             "tol": self.tol >= 0,
             "eta": self.eta >= 0,
             "cfg_scale": self.cfg_scale >= 0,

@@ -64,7 +64,8 @@ from .contrastive import ProjectionHead, coral_loss
 from .denoiser import init_parameters_
 from .precision import autocast, resolve_precision
 
-__all__ = ["StridedEMA", "TrainResult", "train_denoiser", "ema_multi_avg_fn"]
+__all__ = ["StridedEMA", "TrainResult", "ema_multi_avg_fn", "train_denoiser",
+           "trained_timesteps"]
 
 # Validation subset for early stopping: at most this many rows, at least the minimum
 # (below it early stopping is off: too few rows to tell a plateau from noise).
@@ -180,6 +181,14 @@ class StridedEMA:
         return get_ema_multi_avg_fn(keep)(averaged, current, num_averaged)
 
 
+def trained_timesteps(scheduler, config):
+    """``T'``: training draws timesteps from ``[0, T')``, the range that sampling at
+    ``config.train_strength`` with ``config.sampling_steps`` steps visits."""
+    if float(config.train_strength) >= 1.0:
+        return scheduler.num_train_timesteps
+    return int(scheduler.timesteps(config.sampling_steps, config.train_strength)[0]) + 1
+
+
 def _lr_scheduler(optimizer, config, total_steps):
     warmup = min(int(config.warmup_steps), max(total_steps - 1, 0))
     cosine = torch.optim.lr_scheduler.CosineAnnealingLR(
@@ -223,14 +232,13 @@ def _hold_out(weights, config, generator):
 class _Validation:
     """The fixed validation problem: rows, timesteps and noise drawn once.
 
-    Timesteps are stratified (evenly spaced over ``[0, T)`` in a random
-    order), so a subset of ~1,000 rows covers the whole noise range.
+    Timesteps are stratified (evenly spaced over the trained range ``[0, T)``
+    in a random order), so a subset of ~1,000 rows covers the whole noise range.
     """
 
-    def __init__(self, X, cond, idx, scheduler, loss_weights, generator, device):
+    def __init__(self, X, cond, idx, scheduler, loss_weights, generator, device, T):
         gdev = generator.device
         n_val, d = idx.shape[0], X.shape[1]
-        T = scheduler.num_train_timesteps
         order = torch.randperm(n_val, generator=generator, device=gdev).to(device)
         t = ((order.to(torch.float64) + 0.5) * T / n_val).long().clamp_(0, T - 1)
         noise = torch.randn((n_val, d), generator=generator, device=gdev).to(device)
@@ -319,13 +327,14 @@ def train_denoiser(model, scheduler, X, cond=None, config=None, *, sample_weight
     ema.module.eval()
     T = scheduler.num_train_timesteps
     loss_weights = scheduler.loss_weight(torch.arange(T), config.min_snr_gamma).float().to(device)
+    T = trained_timesteps(scheduler, config)  # timesteps drawn from [0, T)
     batch = int(config.batch_size)
     precision = resolve_precision(config.precision, device, config.hidden_dim)
 
     val_idx = _hold_out(weights, config, generator)
     validation = None
     if val_idx is not None:
-        validation = _Validation(X, cond, val_idx, scheduler, loss_weights, generator, device)
+        validation = _Validation(X, cond, val_idx, scheduler, loss_weights, generator, device, T)
         weights = weights.clone()
         weights[val_idx] = 0.0  # held out of training
     interval, ema_every = int(config.validation_interval), int(config.ema_interval)
