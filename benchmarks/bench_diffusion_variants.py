@@ -8,6 +8,8 @@ defaults are ``'previous={"passes": 80, "train_strength": 1.0, "ema_interval": 1
 (80 x 0.5 = 40 passes at the class strength 0.2, every timestep trained, an EMA
 update every step).
 
+``profile``: one default LatentDiff / MemoryDDPM fit of the 5k x 384 case
+under cProfile, split into the training loop's parts, sampling and the rest.
 ``speed``: default ``fit_resample`` of both resamplers on
 ``bench_speed.long_tailed_classes`` (5,000 x 384, 50 classes), CPU and wall
 seconds.  ``quality``: ``bench_speed.bench_quality`` on the validation splits
@@ -59,9 +61,41 @@ def variant(overrides):
         yield
 
 
+#: (row label, file suffix, function name) of the profile table: cumulative seconds.
+_PARTS = (("training loop, all", "training.py", "train_denoiser"),
+          ("- backward", "_tensor.py", "backward"),
+          ("- optimiser step (fused AdamW)", "optimizer.py", "wrapper"),
+          ("- EMA update", "swa_utils.py", "update_parameters"),
+          ("- gradient clipping", "clip_grad.py", "clip_grad_norm_"),
+          ("- validation evaluations", "training.py", "loss"),
+          ("denoiser construction (first-call imports)", "denoiser.py", "__init__"),
+          ("sampling", "sampling.py", "sample_rows"),
+          ("fit_resample, all", "base.py", "fit_resample"))
+
+
+def profile(args, variants):
+    """cProfile one fit per resampler and variant; print the component table."""
+    import cProfile
+    import pstats
+
+    X, y = long_tailed_classes()
+    for name in args.resamplers:
+        for label, overrides in variants:
+            res = _resampler(name)(random_state=args.seed, device="cpu")
+            prof = cProfile.Profile()
+            with variant(overrides):
+                prof.runcall(res.fit_resample, X, y)
+            stats = pstats.Stats(prof).stats
+            print(f"{name} {label}: {res.engine_.n_train_steps_} steps (seconds under cProfile)")
+            for row, suffix, func in _PARTS:
+                total = max([ct for (f, _, fn), (_, _, _, ct, _) in stats.items()
+                             if fn == func and f.endswith(suffix)] or [0.0])
+                print(f"  {row:45s} {total:7.2f}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=("speed", "quality"))
+    parser.add_argument("mode", choices=("speed", "quality", "profile"))
     parser.add_argument("variants", nargs="+", help="NAME=JSON overrides")
     parser.add_argument("--seed", type=int, default=0, help="resampler seed")
     parser.add_argument("--split", type=int, default=None, help="CLINC150-LT split seed "
@@ -73,6 +107,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     variants = [(v.split("=", 1)[0], json.loads(v.split("=", 1)[1])) for v in args.variants]
+    if args.mode == "profile":
+        return profile(args, variants)
     if args.mode == "speed":
         X, y = long_tailed_classes()
         # imports and first-call set-up outside the timings
