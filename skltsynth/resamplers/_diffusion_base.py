@@ -229,7 +229,8 @@ device, random_state, verbose
     # -------------------------------------------------------------------- engine
     def _engine_sizes(self, n_rows, n_features, n_groups):
         """``hidden_dim``, ``n_layers``, ``batch_size``, ``train_steps``: set or sized to the data."""
-        auto = engine_size(n_rows, n_features, max(1, int(n_groups)), strength=self._strength())
+        auto = engine_size(n_rows, n_features, max(1, int(n_groups)),
+                           strength=self._strength())
         return {name: auto[name] if getattr(self, name) == "auto" else int(getattr(self, name))
                 for name in _SIZED}
 

@@ -135,8 +135,8 @@ class StridedEMA:
     """``multi_avg_fn`` for AveragedModel updated every few steps, not every step.
 
     :meth:`update` runs ``AveragedModel.update_parameters`` at training step
-    ``step`` (1-based); the first update copies the weights, each later one blends in the current weights
-    with the product of the per-step decays ``min(decay, (1+n)/(10+n))`` of
+    ``step`` (1-based); the first update copies the weights, each later one
+    blends in the current weights with the product of the per-step decays ``min(decay, (1+n)/(10+n))`` of
     every step since the previous update -- the average a per-step EMA would
     hold if the weights had stayed at the current ones over that gap.  One
     update every ``k`` steps is one pass over the parameters instead of ``k``;
