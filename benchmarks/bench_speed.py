@@ -39,7 +39,8 @@ Usage::
     OMP_NUM_THREADS=1 python benchmarks/bench_speed.py --part vmf
     OMP_NUM_THREADS=2 python benchmarks/bench_speed.py --part all --threads 2 --save
 
-``--save`` writes ``docs/benchmark/speed/<part>.json`` and ``.md``.
+``--save`` writes ``docs/benchmark/speed/<part>.json`` and ``.md``
+(``diffusion_classes.*`` / ``diffusion_regression.*`` with ``--problems``).
 """
 
 from __future__ import annotations
@@ -318,7 +319,10 @@ def _diffusion_markdown(result):
 
 
 def run_diffusion(args, device, machine):
-    result = {"machine": machine, "command": COMMAND.split("; ")[1],
+    command = COMMAND.split("; ")[1] if not args.problems else (
+        f"OMP_NUM_THREADS={args.threads} python benchmarks/bench_speed.py --part diffusion "
+        f"--threads {args.threads} --problems {' '.join(args.problems)} --save")
+    result = {"machine": machine, "command": command,
               "rows": bench_diffusion(device, problems=args.problems)}
     return result, _diffusion_markdown(result)
 
@@ -460,8 +464,11 @@ def main(argv=None):
         print(markdown)
         if args.save:
             RESULTS.mkdir(parents=True, exist_ok=True)
-            (RESULTS / f"{part}.json").write_text(json.dumps(result, indent=1) + "\n")
-            (RESULTS / f"{part}.md").write_text(markdown)
+            # one problem's rows go to their own file (diffusion_classes.md ...)
+            stem = part if part != "diffusion" or not args.problems else \
+                "_".join([part, *args.problems])
+            (RESULTS / f"{stem}.json").write_text(json.dumps(result, indent=1) + "\n")
+            (RESULTS / f"{stem}.md").write_text(markdown)
 
 
 if __name__ == "__main__":

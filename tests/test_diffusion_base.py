@@ -59,3 +59,14 @@ def test_shared_constraints_refuse_bad_values(cls, bad):
     X, y = _data()
     with pytest.raises(ValueError, match=next(iter(bad))):
         cls(**bad).fit_resample(X, y)
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+@pytest.mark.parametrize("strength", ["auto", 1.0])
+def test_engine_trains_the_timesteps_of_the_resamplers_strength(cls, strength):
+    X, y = _data()
+    res = cls(train_steps=10, sampling_steps=5, strength=strength, random_state=0,
+              **_NO_GATE.get(cls, {}))
+    res.fit_resample(X, y)
+    assert res.engine_.config_.train_strength == res._strength("classification")
+    assert res.engine_.config_.train_strength == (0.2 if strength == "auto" else 1.0)

@@ -200,3 +200,97 @@ def test_scalar_timestep_is_embedded_once_with_the_same_output():
         once = net(x, 123, c)
     torch.testing.assert_close(once, per_row)
     assert once.shape == (7, 5)
+
+
+def _ema_pair(decay, updates):
+    """A per-step EMA (ema_multi_avg_fn) and a StridedEMA updated at ``updates``."""
+    from torch.optim.swa_utils import AveragedModel
+
+    from skltsynth.engines.diffusion.training import StridedEMA, ema_multi_avg_fn
+
+    net = torch.nn.Linear(3, 2)
+    per_step = AveragedModel(net, multi_avg_fn=ema_multi_avg_fn(decay))
+    fn = StridedEMA(decay)
+    strided = AveragedModel(net, multi_avg_fn=fn)
+    gen = torch.Generator().manual_seed(0)
+    for step in range(1, 41):
+        if step - 1 in updates or step == 1:  # new weights held until the next update
+            with torch.no_grad():
+                for p in net.parameters():
+                    p.add_(torch.randn(p.shape, generator=gen))
+        per_step.update_parameters(net)
+        if step in updates:
+            fn.update(strided, net, step)
+    return per_step.module, strided.module
+
+
+@pytest.mark.parametrize("decay", [0.9, 0.999, 0.0])
+def test_strided_ema_matches_a_per_step_ema(decay):
+    # every step: the same average as the per-step EMA
+    every, strided = _ema_pair(decay, set(range(1, 41)))
+    for a, b in zip(every.parameters(), strided.parameters()):
+        torch.testing.assert_close(a, b)
+    # every 5 steps (weights constant over each gap): still the same average
+    every, strided = _ema_pair(decay, {1, *range(5, 41, 5)})
+    for a, b in zip(every.parameters(), strided.parameters()):
+        torch.testing.assert_close(a, b)
+
+
+def test_strided_ema_is_not_a_plain_copy():
+    # the strided EMA weights are an average: not the last weights (decay 0.9)
+    from torch.optim.swa_utils import AveragedModel
+
+    from skltsynth.engines.diffusion.training import StridedEMA
+
+    net = torch.nn.Linear(3, 2)
+    fn = StridedEMA(0.9)
+    ema = AveragedModel(net, multi_avg_fn=fn)
+    for step in range(1, 201):
+        with torch.no_grad():
+            net.weight.add_(0.01)
+        if step % 5 == 0 or step == 1:
+            fn.update(ema, net, step)
+    lag = float((net.weight - ema.module.weight).mean())
+    assert 0.05 < lag < 0.15  # ~0.01 * decay / (1 - decay) = 0.09 behind the weights
+
+
+class _RecordingScheduler(NoiseScheduler):
+    """NoiseScheduler that records every timestep it noises rows to."""
+
+    seen = None
+
+    def add_noise(self, x0, noise, t):
+        self.seen = t if self.seen is None else torch.cat([self.seen, t.reshape(-1)])
+        return super().add_noise(x0, noise, t)
+
+
+@pytest.mark.parametrize("strength", [1.0, 0.2, 0.5])
+def test_training_draws_only_the_timesteps_sampling_visits(strength):
+    from skltsynth.engines.diffusion.training import trained_timesteps
+
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(200, 4, generator=g)
+    cfg = DiffusionConfig(cond_type="none", train_steps=40, batch_size=32, hidden_dim=16,
+                          n_layers=1, warmup_steps=2, train_strength=strength,
+                          validation_interval=20)
+    sched = _RecordingScheduler()
+    train_denoiser(init_parameters_(ResidualMLPDenoiser(4, 16, 1), g), sched, X, None, cfg,
+                   generator=g)
+    first = int(sched.timesteps(cfg.sampling_steps, strength)[0])
+    assert trained_timesteps(sched, cfg) == (1000 if strength == 1.0 else first + 1)
+    assert int(sched.seen.max()) <= first  # never beyond the sampler's first timestep
+    assert int(sched.seen.max()) > 0.8 * first  # ... and the whole range up to it
+
+
+def test_sampling_beyond_the_trained_strength_is_refused():
+    from skltsynth.engines.diffusion import FeatureDiffusion
+
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(100, 4, generator=g)
+    fd = FeatureDiffusion(cond_type="none", train_steps=5, batch_size=16, hidden_dim=16,
+                          n_layers=1, warmup_steps=1, train_strength=0.2).fit(X, generator=g)
+    assert fd.sample(x_start=X[:3], strength=0.2, generator=g).shape == (3, 4)
+    with pytest.raises(ValueError, match="train_strength"):
+        fd.sample(x_start=X[:3], strength=0.5, generator=g)
+    with pytest.raises(ValueError, match="train_strength"):
+        fd.sample(n=3, generator=g)

@@ -56,3 +56,13 @@ def test_fast_help_states_the_resamplers_own_defaults(capsys):
         build_parser().parse_args(["benchmark", "--help"])
     help_text = " ".join(capsys.readouterr().out.split())
     assert f"(defaults {text};" in help_text and "1000, 25, 512, 3" not in help_text
+
+
+def test_sdedit_range_models_get_fewer_passes():
+    full = engine_size(5000, 384, 50)["train_steps"]
+    assert engine_size(5000, 384, 50, strength=0.2)["train_steps"] == full // 2
+    assert engine_size(5000, 384, 50, strength=0.5)["train_steps"] == full // 2
+    assert full // 2 < engine_size(5000, 384, 50, strength=0.75)["train_steps"] < full
+    assert engine_size(300, 16, 3, strength=0.2)["train_steps"] == 400  # the floor stays
+    with pytest.raises(ValueError, match="strength"):
+        engine_size(100, 8, 1, strength=0.0)

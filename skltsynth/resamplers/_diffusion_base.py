@@ -56,7 +56,9 @@ DIFFUSION_PARAMETERS_DOC = """\
         Maximum optimisation steps of the denoiser; training stops earlier
         when the validation denoising loss stops improving.  ``"auto"``
         sizes it to the data (:func:`skltsynth.engines.diffusion.sizing.engine_size`:
-        about 40 passes over the rows, 400-4,000 steps).
+        about 40 passes over the rows, 20 when ``strength`` is at most 0.5 --
+        the denoiser is then trained only on the noise levels SDEdit visits --
+        400-4,000 steps).
     sampling_steps : int in [1, 1000], default=%(sampling_steps)d
         Denoising steps per generated row (at most the 1,000 training
         timesteps).
@@ -98,7 +100,8 @@ DIFFUSION_PARAMETERS_DOC = """\
         LR within 0.2 point); for bins, a real row.  A
         denoiser conditioned on a class learnt from five rows cannot place
         rows where that class's unseen rows lie; started between its real
-        rows, it only refines them.  ``"auto"``: %(strength)s.
+        rows, it only refines them.  The denoiser is trained only on the
+        noise levels that strength visits.  ``"auto"``: %(strength)s.
     cfg_scale : float >= 0, default=1.0
         Classifier-free guidance scale (1 = plain conditional model).
     contrastive_weight : float >= 0, default=0.0
@@ -321,7 +324,8 @@ device, random_state, verbose
     # -------------------------------------------------------------------- engine
     def _engine_sizes(self, n_rows, n_features, n_groups):
         """``hidden_dim``, ``n_layers``, ``batch_size``, ``train_steps``: set or sized to the data."""
-        auto = engine_size(n_rows, n_features, max(1, int(n_groups)))
+        auto = engine_size(n_rows, n_features, max(1, int(n_groups)),
+                           strength=self._strength())
         return {name: auto[name] if getattr(self, name) == "auto" else int(getattr(self, name))
                 for name in _SIZED}
 
@@ -342,6 +346,7 @@ device, random_state, verbose
             contrastive_weight=float(self.contrastive_weight),
             sampling_steps=int(self.sampling_steps),
             eta=1.0 if self.sampler == "ddpm" else 0.0,
+            train_strength=self._strength(),  # train only the noise levels sampling visits
             cfg_scale=float(self.cfg_scale),
             use_transformer=self.denoiser == "transformer",
             min_snr_gamma=DEFAULTS.min_snr_gamma if self.loss_weighting == "min_snr" else None,
@@ -369,7 +374,8 @@ device, random_state, verbose
         -------
         engine : FeatureDiffusion
         """
-        key = (np.shape(X), cond_type, n_classes, hash(np.asarray(cond).tobytes()))
+        key = (np.shape(X), cond_type, n_classes, hash(np.asarray(cond).tobytes()),
+               self._strength(), int(self.sampling_steps))  # the trained timestep range
         self._region = self._guided_region(X, cond, cond_type, n_classes)
         if self.warm_start and getattr(self, "_engine_key", None) == key:
             self._torch_generator()  # the draw of a cold fit: the sampling noise matches it

@@ -67,6 +67,19 @@ class DiffusionConfig:
         EMA decay of the sampling weights; the effective decay warms up as
         ``min(ema_decay, (1 + n) / (10 + n))`` so short runs are not dominated
         by the initial weights.
+    ema_interval : int, default=5
+        Steps between EMA updates (and at every validation evaluation and the
+        last step); each update folds in the per-step decays of the steps
+        since the previous one (:class:`~skltsynth.engines.diffusion.training.StridedEMA`),
+        so the average follows the same decay schedule at a fraction of the
+        passes over the parameters.
+    train_strength : float in (0, 1], default=1.0
+        The largest SDEdit ``strength`` the model will be sampled at:
+        training (and validation) timesteps are drawn from ``[0, t0]``, where
+        ``t0`` is the first timestep of sampling at that strength with
+        ``sampling_steps`` steps (:meth:`NoiseScheduler.timesteps`), so no
+        step is spent on noise levels the sampler never visits.  ``sample``
+        refuses a chain that starts above ``t0``.
     cond_drop_prob : float, default=0.1
         Probability of replacing a row's condition by the null condition during
         training (enables classifier-free guidance).
@@ -130,6 +143,8 @@ class DiffusionConfig:
     min_lr_ratio: float = 0.05
     grad_clip: float | None = 1.0
     ema_decay: float = 0.999
+    ema_interval: int = 5
+    train_strength: float = 1.0
     cond_drop_prob: float = 0.1
     contrastive_weight: float = 0.0
     contrastive_temperature: float = 0.1
@@ -165,7 +180,7 @@ class DiffusionConfig:
         positive_ints = ["hidden_dim", "time_embed_dim", "n_tokens", "n_heads",
                          "num_train_timesteps", "train_steps", "batch_size", "projection_dim",
                          "sampling_steps", "sample_batch_size", "n_iter_no_change",
-                         "validation_interval"]
+                         "validation_interval", "ema_interval"]
         for name in positive_ints + ["n_layers", "warmup_steps"]:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
@@ -188,6 +203,7 @@ class DiffusionConfig:
             "contrastive_temperature": self.contrastive_temperature > 0,
             "contrastive_time_tau": self.contrastive_time_tau > 0,
             "validation_fraction": 0 < self.validation_fraction < 1,
+            "train_strength": 0 < self.train_strength <= 1,
             "tol": self.tol >= 0,
             "eta": self.eta >= 0,
             "cfg_scale": self.cfg_scale >= 0,

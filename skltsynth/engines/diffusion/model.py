@@ -21,7 +21,7 @@ from .precision import at_precision, resolve_precision
 from .sampling import sample_rows
 from .schedules import NoiseScheduler
 from .standardise import Standardiser
-from .training import train_denoiser
+from .training import train_denoiser, trained_timesteps
 
 __all__ = ["FeatureDiffusion"]
 
@@ -277,6 +277,14 @@ class FeatureDiffusion:
             if x_start.shape[1] != self.n_features_:
                 raise ValueError(f"x_start has {x_start.shape[1]} features, the model "
                                  f"{self.n_features_}.")
+        steps = cfg.sampling_steps if sampling_steps is None else sampling_steps
+        first = int(self.scheduler_.timesteps(steps, strength)[0])
+        trained = trained_timesteps(self.scheduler_, cfg)
+        if first >= trained:
+            raise ValueError(
+                f"strength={strength} with {steps} sampling steps starts at timestep {first}, "
+                f"but the model was trained on timesteps below {trained} (train_strength="
+                f"{cfg.train_strength}); refit with train_strength >= strength.")
         progress = (lambda it: tqdm(it, desc="diffusion sample", leave=False)) if verbose else None
         return sample_rows(
             at_precision(self.model_, self._precision(), self.device_), self.scheduler_,
@@ -284,8 +292,7 @@ class FeatureDiffusion:
             cond=None if cond_user is None else cond_user.to(self.device_),
             model_cond=None if model_cond is None else model_cond.to(self.device_),
             x_start=x_start, strength=strength, guidance=guidance,
-            sampling_steps=cfg.sampling_steps if sampling_steps is None else sampling_steps,
-            eta=cfg.eta if eta is None else eta,
+            sampling_steps=steps, eta=cfg.eta if eta is None else eta,
             cfg_scale=cfg.cfg_scale if cfg_scale is None else cfg_scale,
             batch_size=cfg.sample_batch_size if batch_size is None else batch_size,
             generator=generator, return_x0=return_x0, progress=progress)

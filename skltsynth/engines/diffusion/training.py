@@ -7,7 +7,8 @@
 * EMA sampling weights (``torch.optim.swa_utils.AveragedModel`` with
   ``get_ema_multi_avg_fn``; the decay warms up as ``min(decay, (1+n)/(10+n))``,
   as in diffusers' ``EMAModel``, so a short run is not dominated by its first
-  weights),
+  weights), updated every ``ema_interval`` steps with the decays of the steps
+  in between folded into one update (:class:`StridedEMA`),
 * mini-batches drawn with replacement from caller-given sampling weights
   (class/bin balancing) with ``torch.multinomial`` on an explicit generator,
 * uniform timesteps, min-SNR-gamma loss weights, condition dropout for
@@ -63,7 +64,8 @@ from .contrastive import ProjectionHead, coral_loss
 from .denoiser import init_parameters_
 from .precision import autocast, resolve_precision
 
-__all__ = ["TrainResult", "train_denoiser", "ema_multi_avg_fn"]
+__all__ = ["StridedEMA", "TrainResult", "ema_multi_avg_fn", "train_denoiser",
+           "trained_timesteps"]
 
 # Validation subset for early stopping: at most this many rows, at least the minimum
 # (below it early stopping is off: too few rows to tell a plateau from noise).
@@ -109,10 +111,16 @@ class TrainResult:
     n_validation_rows: int = 0
 
 
+def _step_decay(decay, step):
+    """EMA decay of training step ``step`` (1-based; step 1 copies the weights)."""
+    return min(float(decay), (1.0 + (step - 1)) / (10.0 + (step - 1)))
+
+
 def ema_multi_avg_fn(decay):
     """``multi_avg_fn`` for AveragedModel: EMA with decay ``min(decay, (1+n)/(10+n))``.
 
     Delegates each update to ``torch.optim.swa_utils.get_ema_multi_avg_fn``.
+    One update per step; :class:`StridedEMA` updates every few steps.
     """
 
     def update(averaged, current, num_averaged):
@@ -121,6 +129,64 @@ def ema_multi_avg_fn(decay):
         return get_ema_multi_avg_fn(effective)(averaged, current, num_averaged)
 
     return update
+
+
+class StridedEMA:
+    """``multi_avg_fn`` for AveragedModel updated every few steps, not every step.
+
+    :meth:`update` runs ``AveragedModel.update_parameters`` at training step
+    ``step`` (1-based); the first update copies the weights, each later one
+    blends in the current weights with the product of the per-step decays ``min(decay, (1+n)/(10+n))`` of
+    every step since the previous update -- the average a per-step EMA would
+    hold if the weights had stayed at the current ones over that gap.  One
+    update every ``k`` steps is one pass over the parameters instead of ``k``;
+    the difference from a per-step EMA is of the order of the weights'
+    change over ``k`` steps against the ``1 / (1 - decay)``-step window.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch.optim.swa_utils import AveragedModel
+    >>> from skltsynth.engines.diffusion.training import StridedEMA
+    >>> net = torch.nn.Linear(2, 1)
+    >>> fn = StridedEMA(0.9)
+    >>> ema = AveragedModel(net, multi_avg_fn=fn)
+    >>> fn.update(ema, net, 1)   # the first update copies
+    >>> with torch.no_grad():
+    ...     _ = net.weight.add_(1.0)
+    >>> fn.update(ema, net, 5)   # steps 2-5 folded into one update
+    >>> keep = fn.decay_between(1, 5)
+    >>> bool(torch.allclose(ema.module.weight, net.weight - keep))
+    True
+    """
+
+    def __init__(self, decay):
+        self.decay, self.step, self._last = float(decay), 1, 0
+
+    def decay_between(self, last, step):
+        """Weight the average keeps over steps ``last + 1 .. step``."""
+        keep = 1.0
+        for s in range(last + 1, step + 1):
+            keep *= _step_decay(self.decay, s)
+        return keep
+
+    def update(self, ema, model, step):
+        """``ema.update_parameters(model)`` at training step ``step``."""
+        self.step = int(step)
+        ema.update_parameters(model)
+        self._last = self.step
+
+    def __call__(self, averaged, current, num_averaged):
+        keep = self.decay_between(self._last, self.step)
+        return get_ema_multi_avg_fn(keep)(averaged, current, num_averaged)
+
+
+def trained_timesteps(scheduler, config):
+    """``T'``: training draws timesteps from ``[0, T')``, the range that sampling at
+    ``config.train_strength`` with ``config.sampling_steps`` steps visits."""
+    if float(config.train_strength) >= 1.0:
+        return scheduler.num_train_timesteps
+    return int(scheduler.timesteps(config.sampling_steps, config.train_strength)[0]) + 1
 
 
 def _lr_scheduler(optimizer, config, total_steps):
@@ -166,14 +232,13 @@ def _hold_out(weights, config, generator):
 class _Validation:
     """The fixed validation problem: rows, timesteps and noise drawn once.
 
-    Timesteps are stratified (evenly spaced over ``[0, T)`` in a random
-    order), so a subset of ~1,000 rows covers the whole noise range.
+    Timesteps are stratified (evenly spaced over the trained range ``[0, T)``
+    in a random order), so a subset of ~1,000 rows covers the whole noise range.
     """
 
-    def __init__(self, X, cond, idx, scheduler, loss_weights, generator, device):
+    def __init__(self, X, cond, idx, scheduler, loss_weights, generator, device, T):
         gdev = generator.device
         n_val, d = idx.shape[0], X.shape[1]
-        T = scheduler.num_train_timesteps
         order = torch.randperm(n_val, generator=generator, device=gdev).to(device)
         t = ((order.to(torch.float64) + 0.5) * T / n_val).long().clamp_(0, T - 1)
         noise = torch.randn((n_val, d), generator=generator, device=gdev).to(device)
@@ -257,20 +322,22 @@ def train_denoiser(model, scheduler, X, cond=None, config=None, *, sample_weight
     optimizer = _make_optimizer(params, config)
     total = int(config.train_steps)
     lr_scheduler = _lr_scheduler(optimizer, config, total)
-    ema = AveragedModel(model, multi_avg_fn=ema_multi_avg_fn(config.ema_decay), use_buffers=True)
+    ema_fn = StridedEMA(config.ema_decay)
+    ema = AveragedModel(model, multi_avg_fn=ema_fn, use_buffers=True)
     ema.module.eval()
     T = scheduler.num_train_timesteps
     loss_weights = scheduler.loss_weight(torch.arange(T), config.min_snr_gamma).float().to(device)
+    T = trained_timesteps(scheduler, config)  # timesteps drawn from [0, T)
     batch = int(config.batch_size)
     precision = resolve_precision(config.precision, device, config.hidden_dim)
 
     val_idx = _hold_out(weights, config, generator)
     validation = None
     if val_idx is not None:
-        validation = _Validation(X, cond, val_idx, scheduler, loss_weights, generator, device)
+        validation = _Validation(X, cond, val_idx, scheduler, loss_weights, generator, device, T)
         weights = weights.clone()
         weights[val_idx] = 0.0  # held out of training
-    interval = int(config.validation_interval)
+    interval, ema_every = int(config.validation_interval), int(config.ema_interval)
 
     from tqdm.auto import tqdm
 
@@ -300,10 +367,12 @@ def train_denoiser(model, scheduler, X, cond=None, config=None, *, sample_weight
             torch.nn.utils.clip_grad_norm_(params, config.grad_clip)
         optimizer.step()
         lr_scheduler.step()
-        ema.update_parameters(model)
         pending.append(loss.detach())
+        evaluate = step % interval == 0 or step == total
+        if evaluate or step % ema_every == 0:
+            ema_fn.update(ema, model, step)
 
-        if step % interval == 0 or step == total:
+        if evaluate:
             # the only host reads of the loop: once per interval
             chunk = torch.stack(pending).tolist()
             pending = []
