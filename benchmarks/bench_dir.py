@@ -144,7 +144,9 @@ def run(names, seeds, engine, smogn_max_rows, head_names, split="test", settings
             data["LatentDiff+LDS"] = (Xl, yl, lds_weights(yl, d.bin_edges), data["LatentDiff"][3])
             print(f"{name} seed {seed}: LatentDiff {res.n_synthetic_} rows in "
                   f"{data['LatentDiff'][3]:.1f} s (SMOTER {data['SMOTER'][3]:.2f} s) "
-                  f"(planned {res.n_planned_}, rejection {res.rejection_rate_:.2f}), "
+                  f"(planned {res.n_planned_}, rejection {res.rejection_rate_:.2f}; "
+                  f"{res.engine_.n_train_steps_} of {res.engine_size_['train_steps']} "
+                  "training steps), "
                   f"warnings: {[str(w.message)[:90] for w in caught]}", flush=True)
             t_ref = data["SMOTER"][3]
             for head_name, make in _heads(seed, alpha).items():

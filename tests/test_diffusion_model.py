@@ -209,3 +209,34 @@ def test_input_errors(fitted):
                   guidance=LongtailGuidance(lambda x0, c: x0))
     with pytest.raises(TypeError, match="scale"):  # the engine takes guidance objects only
         fd.sample(torch.tensor([0, 1]), generator=torch.Generator(), guidance=lambda x0, c: x0[:, 0])
+
+
+def test_max_strength_bounds_training_timesteps_and_sampling(monkeypatch):
+    from skltsynth.engines.diffusion.schedules import NoiseScheduler
+    from skltsynth.engines.diffusion.training import trained_timesteps
+
+    rng = np.random.default_rng(0)
+    X = torch.as_tensor(rng.standard_normal((64, 3)), dtype=torch.float32)
+    cfg = DiffusionConfig(cond_type="continuous", hidden_dim=16, n_layers=1, train_steps=5,
+                          batch_size=16, max_strength=0.25)
+    seen, add_noise = [], NoiseScheduler.add_noise
+
+    def spy(self, x0, noise, t):  # every timestep training and validation noise rows at
+        seen.append(t.clone())
+        return add_noise(self, x0, noise, t)
+
+    monkeypatch.setattr(NoiseScheduler, "add_noise", spy)
+    engine = FeatureDiffusion(cfg).fit(X, torch.linspace(0, 1, 64, dtype=torch.float64),
+                                       generator=torch.Generator().manual_seed(0))
+    monkeypatch.undo()
+    assert trained_timesteps(engine.scheduler_, cfg) == 250
+    assert seen and int(torch.cat(seen).max()) < 250
+    cond = torch.zeros(4, dtype=torch.float64)
+    rows = engine.sample(cond, generator=torch.Generator().manual_seed(1), strength=0.25,
+                         x_start=X[:4])
+    assert rows.shape == (4, 3)
+    with pytest.raises(ValueError, match="max_strength"):
+        engine.sample(cond, generator=torch.Generator().manual_seed(1), strength=0.5,
+                      x_start=X[:4])
+    with pytest.raises(ValueError, match="max_strength"):
+        DiffusionConfig(max_strength=0.0)

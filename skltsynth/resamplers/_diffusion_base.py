@@ -274,7 +274,9 @@ device, random_state, verbose
         -------
         engine : FeatureDiffusion
         """
-        key = (np.shape(X), cond_type, n_classes, hash(np.asarray(cond).tobytes()))
+        # the strength too: an engine may be trained only on the timesteps it samples at
+        key = (np.shape(X), cond_type, n_classes, hash(np.asarray(cond).tobytes()),
+               self._strength())
         self._region = self._guided_region(X, cond, cond_type, n_classes)
         if self.warm_start and getattr(self, "_engine_key", None) == key:
             self._torch_generator()  # the draw of a cold fit: the sampling noise matches it

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numbers
 import warnings
 from collections import OrderedDict
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -394,6 +395,19 @@ device, random_state, verbose
         if self._levels is not None:
             rows = self._levels.transform(rows)
         return rows, targets
+
+    def _engine_config(self, cond_type, n_classes=None, *, sizes):
+        """The base configuration; for a continuous target trained on SDEdit's timesteps only.
+
+        Regression rows are always SDEdit chains started at ``strength`` (below
+        1 by default), so the denoiser never sees a timestep above
+        ``strength * T``: it is trained and early-stopped on those timesteps
+        (``max_strength``), not on the whole schedule.
+        """
+        config = super()._engine_config(cond_type, n_classes, sizes=sizes)
+        if cond_type == "continuous":
+            config = replace(config, max_strength=self._strength("regression"))
+        return config
 
     @staticmethod
     def _cond_type(plan):

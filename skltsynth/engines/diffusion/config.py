@@ -48,6 +48,11 @@ class DiffusionConfig:
         Add one small transformer block (hidden vector cut into ``n_tokens``).
     n_tokens, n_heads : int, default=8, 4
     num_train_timesteps : int, default=1000
+    max_strength : float in (0, 1], default=1.0
+        Largest SDEdit ``strength`` the model will be sampled at: training
+        and validation timesteps are drawn from ``[0, ceil(max_strength T))``
+        only (the timesteps such chains visit), and :meth:`FeatureDiffusion.sample`
+        refuses a larger strength.  1.0 = the whole schedule.
     schedule : {"cosine", "linear"}, default="cosine"
     prediction_type : {"v", "epsilon", "x0"}, default="v"
     min_snr_gamma : float or None, default=5.0
@@ -119,6 +124,7 @@ class DiffusionConfig:
     n_tokens: int = 8
     n_heads: int = 4
     num_train_timesteps: int = 1000
+    max_strength: float = 1.0
     schedule: str = "cosine"
     prediction_type: str = "v"
     min_snr_gamma: float | None = 5.0
@@ -190,6 +196,7 @@ class DiffusionConfig:
             "validation_fraction": 0 < self.validation_fraction < 1,
             "tol": self.tol >= 0,
             "eta": self.eta >= 0,
+            "max_strength": 0 < self.max_strength <= 1,
             "cfg_scale": self.cfg_scale >= 0,
             "std_floor": self.std_floor >= 0,
             "grad_clip": self.grad_clip is None or self.grad_clip > 0,

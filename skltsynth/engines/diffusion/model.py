@@ -260,6 +260,11 @@ class FeatureDiffusion:
         if not isinstance(generator, torch.Generator):
             raise TypeError("sample needs generator=torch.Generator(...) (explicit randomness).")
         cfg = self.config_
+        if float(strength) > cfg.max_strength + 1e-9:
+            raise ValueError(
+                f"strength={strength} exceeds max_strength={cfg.max_strength:g}, the largest "
+                "SDEdit strength this model was trained for (it never saw larger timesteps); "
+                "refit it with a larger max_strength.")
         m = None
         if cond is not None:
             m = torch.as_tensor(cond).reshape(-1).shape[0]

@@ -10,8 +10,9 @@
   weights),
 * mini-batches drawn with replacement from caller-given sampling weights
   (class/bin balancing) with ``torch.multinomial`` on an explicit generator,
-* uniform timesteps, min-SNR-gamma loss weights, condition dropout for
-  classifier-free guidance, the optional CORAL contrastive term,
+* uniform timesteps (below ``max_strength T`` only: :func:`trained_timesteps`),
+  min-SNR-gamma loss weights, condition dropout for classifier-free guidance,
+  the optional CORAL contrastive term,
 * early stopping on a held-out validation subset: every ``validation_interval``
   steps the EMA model's denoising loss on fixed ``(t, noise)`` draws of those
   rows is evaluated, training stops after ``n_iter_no_change`` evaluations
@@ -63,7 +64,7 @@ from .contrastive import ProjectionHead, coral_loss
 from .denoiser import init_parameters_
 from .precision import autocast, resolve_precision
 
-__all__ = ["TrainResult", "train_denoiser", "ema_multi_avg_fn"]
+__all__ = ["TrainResult", "train_denoiser", "trained_timesteps", "ema_multi_avg_fn"]
 
 # Validation subset for early stopping: at most this many rows, at least the minimum
 # (below it early stopping is off: too few rows to tell a plateau from noise).
@@ -146,6 +147,17 @@ def _make_optimizer(params, config):
         return torch.optim.AdamW(params, foreach=True, **kwargs)
 
 
+def trained_timesteps(scheduler, config):
+    """Timesteps ``[0, k)`` the denoiser is trained and validated on.
+
+    ``k = ceil(config.max_strength * T)``: a model only ever sampled by SDEdit
+    at strength ``s`` starts its chains at ``t < s T`` and never sees a larger
+    timestep, so training on those would spend steps on nothing it is used for.
+    """
+    T = scheduler.num_train_timesteps
+    return max(1, min(T, math.ceil(float(config.max_strength) * T - 1e-9)))
+
+
 def _hold_out(weights, config, generator):
     """Indices of the validation rows (or None), drawn without replacement.
 
@@ -166,14 +178,15 @@ def _hold_out(weights, config, generator):
 class _Validation:
     """The fixed validation problem: rows, timesteps and noise drawn once.
 
-    Timesteps are stratified (evenly spaced over ``[0, T)`` in a random
-    order), so a subset of ~1,000 rows covers the whole noise range.
+    Timesteps are stratified (evenly spaced over the trained ``[0, k)`` of
+    :func:`trained_timesteps` in a random order), so a subset of ~1,000 rows
+    covers the whole trained noise range.
     """
 
-    def __init__(self, X, cond, idx, scheduler, loss_weights, generator, device):
+    def __init__(self, X, cond, idx, scheduler, loss_weights, generator, device, config):
         gdev = generator.device
         n_val, d = idx.shape[0], X.shape[1]
-        T = scheduler.num_train_timesteps
+        T = trained_timesteps(scheduler, config)
         order = torch.randperm(n_val, generator=generator, device=gdev).to(device)
         t = ((order.to(torch.float64) + 0.5) * T / n_val).long().clamp_(0, T - 1)
         noise = torch.randn((n_val, d), generator=generator, device=gdev).to(device)
@@ -262,12 +275,14 @@ def train_denoiser(model, scheduler, X, cond=None, config=None, *, sample_weight
     T = scheduler.num_train_timesteps
     loss_weights = scheduler.loss_weight(torch.arange(T), config.min_snr_gamma).float().to(device)
     batch = int(config.batch_size)
+    T_used = trained_timesteps(scheduler, config)
     precision = resolve_precision(config.precision, device, config.hidden_dim)
 
     val_idx = _hold_out(weights, config, generator)
     validation = None
     if val_idx is not None:
-        validation = _Validation(X, cond, val_idx, scheduler, loss_weights, generator, device)
+        validation = _Validation(X, cond, val_idx, scheduler, loss_weights, generator, device,
+                                 config)
         weights = weights.clone()
         weights[val_idx] = 0.0  # held out of training
     interval = int(config.validation_interval)
@@ -280,7 +295,7 @@ def train_denoiser(model, scheduler, X, cond=None, config=None, *, sample_weight
     step = 0
     for step in range(1, total + 1):
         idx = torch.multinomial(weights, batch, replacement=True, generator=generator).to(device)
-        t = torch.randint(0, T, (batch,), generator=generator, device=gdev).to(device)
+        t = torch.randint(0, T_used, (batch,), generator=generator, device=gdev).to(device)
         noise = torch.randn((batch, d), generator=generator, device=gdev).to(device)
         drop = (torch.rand(batch, generator=generator, device=gdev) < config.cond_drop_prob)
         x0 = X[idx]
