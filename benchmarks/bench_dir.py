@@ -100,7 +100,23 @@ def _errors(head, X, y, w, d, split):
             "top_mse": float(((pred[top] - y_eval[top]) ** 2).mean())}
 
 
-def run(names, seeds, engine, smogn_max_rows, head_names, split="test"):
+def _parse_settings(pairs):
+    """``["train_steps=800", "bin_cap=5"]`` -> ``{"train_steps": 800, "bin_cap": 5}``."""
+    out = {}
+    for pair in pairs or ():
+        key, _, text = pair.partition("=")
+        try:
+            out[key] = json.loads(text)
+        except json.JSONDecodeError:
+            out[key] = text  # a bare string such as start=real
+    return out
+
+
+def _settings_text(settings):
+    return "".join(f", {k}={v!r}" for k, v in (settings or {}).items())
+
+
+def run(names, seeds, engine, smogn_max_rows, head_names, split="test", settings=None):
     rows = []
     for name, d in _datasets(names):
         X, y = np.asarray(d.X_train, np.float64), np.asarray(d.y_train, np.float64)
@@ -118,7 +134,7 @@ def run(names, seeds, engine, smogn_max_rows, head_names, split="test"):
                     data["SMOGN"] = (Xg, yg, None, time.perf_counter() - t)
                 except Exception as exc:  # smogn fails on some targets; reported, not hidden
                     print(f"SMOGN failed on {name}: {exc!r}")
-            kw = SMALL_ENGINE if engine == "small" else {}
+            kw = {**(SMALL_ENGINE if engine == "small" else {}), **(settings or {})}
             res = LatentDiffusionResampler(n_bins=d.bin_edges, random_state=seed, **kw)
             t = time.perf_counter()
             with warnings.catch_warnings(record=True) as caught:
@@ -128,7 +144,9 @@ def run(names, seeds, engine, smogn_max_rows, head_names, split="test"):
             data["LatentDiff+LDS"] = (Xl, yl, lds_weights(yl, d.bin_edges), data["LatentDiff"][3])
             print(f"{name} seed {seed}: LatentDiff {res.n_synthetic_} rows in "
                   f"{data['LatentDiff'][3]:.1f} s (SMOTER {data['SMOTER'][3]:.2f} s) "
-                  f"(planned {res.n_planned_}, rejection {res.rejection_rate_:.2f}), "
+                  f"(planned {res.n_planned_}, rejection {res.rejection_rate_:.2f}; "
+                  f"{res.engine_.n_train_steps_} of {res.engine_size_['train_steps']} "
+                  "training steps), "
                   f"warnings: {[str(w.message)[:90] for w in caught]}", flush=True)
             t_ref = data["SMOTER"][3]
             for head_name, make in _heads(seed, alpha).items():
@@ -148,7 +166,7 @@ def run(names, seeds, engine, smogn_max_rows, head_names, split="test"):
     return rows
 
 
-def new_user_case(seeds):
+def new_user_case(seeds, settings=None):
     """Issue 14's new-user case at full size: a skewed target, a random 75/25 split.
 
     ``make_regression(n_samples=1500, n_features=32, n_informative=12, noise=5,
@@ -167,11 +185,12 @@ def new_user_case(seeds):
     heads = {"Ridge(1.0)": lambda s: Ridge(1.0), "kNN10": lambda s: KNeighborsRegressor(10),
              "HGB": lambda s: HistGradientBoostingRegressor(random_state=s)}
     lines = ["# New-user case of issue 14 (test split of a random 75/25 split; "
-             f"LatentDiff defaults, seeds {', '.join(map(str, seeds))})", "",
+             f"LatentDiff defaults{_settings_text(settings)}, seeds "
+             f"{', '.join(map(str, seeds))})", "",
              "| head | seed | MSE plain | MSE LatentDiff | ratio | top-decile MAE plain "
              "| top-decile MAE LatentDiff | ratio | rows added |", "|---|---|---|---|---|---|---|---|---|"]
     for seed in seeds:
-        res = LatentDiffusionResampler(random_state=seed)
+        res = LatentDiffusionResampler(random_state=seed, **(settings or {}))
         X_res, y_res = res.fit_resample(X_tr, y_tr)
         for name, make in heads.items():
             errs = []
@@ -217,6 +236,9 @@ def main():
     ap.add_argument("--smogn-max-rows", type=int, default=6000)
     ap.add_argument("--split", choices=["test", "val"], default="test")
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--set", nargs="+", default=None, metavar="KEY=VALUE",
+                    help="LatentDiffusionResampler parameters to change (JSON values, e.g. "
+                         "train_steps=800); side-by-side runs of a candidate default")
     ap.add_argument("--from-json", nargs="+", type=Path, default=None,
                     help="tabulate the rows of earlier runs (e.g. one per seed, run in "
                          "parallel) instead of running")
@@ -225,7 +247,7 @@ def main():
     args = ap.parse_args()
     if args.new_user:
         args.out.mkdir(parents=True, exist_ok=True)
-        text = new_user_case(args.seeds)
+        text = new_user_case(args.seeds, _parse_settings(args.set))
         (args.out / "new_user_case.md").write_text(text)
         print(text)
         return
@@ -234,12 +256,13 @@ def main():
         rows.sort(key=lambda r: (r["dataset"], r["seed"]))
     else:
         rows = run(args.datasets, args.seeds, args.engine, args.smogn_max_rows, args.heads,
-                   args.split)
+                   args.split, _parse_settings(args.set))
     args.out.mkdir(parents=True, exist_ok=True)
     tag = "_".join(args.datasets) + ("" if args.split == "test" else f"_{args.split}")
     (args.out / f"results_{tag}.json").write_text(json.dumps(rows, indent=1))
-    (args.out / f"results_{tag}.md").write_text(table(rows, args.engine, args.split))
-    print(table(rows, args.engine, args.split))
+    engine = args.engine + (f" with {', '.join(args.set)}" if args.set else "")
+    (args.out / f"results_{tag}.md").write_text(table(rows, engine, args.split))
+    print(table(rows, engine, args.split))
 
 
 if __name__ == "__main__":

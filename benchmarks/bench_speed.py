@@ -12,8 +12,9 @@
 ``--part diffusion``
     The default ``fit_resample`` of LatentDiffusionResampler and
     MemoryDDPMResampler on 5,000 x 384 long-tailed classes (50 classes) and
-    20,000 x 13 long-tailed regression, each next to SMOTE / SMOTER on the
-    same rows, split into engine fit, sampling and the rest, the fit and the
+    20,000 x 13 long-tailed regression, and the real randhie DIR training
+    split (18,094 x 9, :func:`~skltsynth.datasets.load_randhie_dir`), each
+    next to SMOTE / SMOTER (defaults, same process) on the same rows, split into engine fit, sampling and the rest, the fit and the
     sampling each next to its compute bound (FLOPs at the measured matmul
     throughput of the engine's precision).  Two settings: the engine forced
     to float32 (as before the precision setting, and as on hardware without
@@ -179,6 +180,14 @@ def long_tailed_regression(n_rows=20000, d=13, seed=0):
     return (latent @ mix).astype(np.float32), y
 
 
+def randhie_regression():
+    """The randhie DIR training split (real tabular rows, skewed count target; 18,094 x 9)."""
+    from skltsynth.datasets import load_randhie_dir
+
+    d = load_randhie_dir()
+    return np.asarray(d.X_train, np.float64), np.asarray(d.y_train, np.float64)
+
+
 def denoiser_flops(d, hidden, n_layers, time_embed_dim=128, time_per_row=True):
     """FLOPs (2 per multiply-add) of one row through ResidualMLPDenoiser's forward pass.
 
@@ -244,7 +253,8 @@ def bench_diffusion(device, resamplers=("LatentDiff", "MemoryDDPM"), problems=No
     from skltsynth.resamplers._smoter import SMOTER
 
     makers = {"classes 5k x 384": long_tailed_classes,
-              "regression 20k x 13": long_tailed_regression}
+              "regression 20k x 13": long_tailed_regression,
+              "regression randhie 18k x 9 (real)": randhie_regression}
     rows = []
     for name, make in makers.items():
         if problems and not any(name.startswith(p) for p in problems):
@@ -319,9 +329,10 @@ def _diffusion_markdown(result):
 
 
 def run_diffusion(args, device, machine):
-    command = COMMAND.split("; ")[1] if not args.problems else (
-        f"OMP_NUM_THREADS={args.threads} python benchmarks/bench_speed.py --part diffusion "
-        f"--threads {args.threads} --problems {' '.join(args.problems)} --save")
+    command = COMMAND.split("; ")[1]
+    if args.problems or args.save_as or args.threads != 1:  # say what this run was
+        command = (f"OMP_NUM_THREADS={args.threads} python benchmarks/bench_speed.py "
+                   + " ".join(sys.argv[1:]))
     result = {"machine": machine, "command": command,
               "rows": bench_diffusion(device, problems=args.problems)}
     return result, _diffusion_markdown(result)
@@ -445,6 +456,8 @@ def main(argv=None):
     parser.add_argument("--problems", nargs="+", default=None, choices=("classes", "regression"),
                         help="diffusion part: only these problems (default: both)")
     parser.add_argument("--save", action="store_true", help=f"write results under {RESULTS}")
+    parser.add_argument("--save-as", default=None, metavar="NAME",
+                        help="with --save: file name stem instead of the part's name")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
@@ -464,9 +477,9 @@ def main(argv=None):
         print(markdown)
         if args.save:
             RESULTS.mkdir(parents=True, exist_ok=True)
-            # one problem's rows go to their own file (diffusion_classes.md ...)
-            stem = part if part != "diffusion" or not args.problems else \
-                "_".join([part, *args.problems])
+            # --save-as NAME, else one problem's rows go to their own file (diffusion_classes.md ...)
+            stem = args.save_as or (part if part != "diffusion" or not args.problems else
+                                    "_".join([part, *args.problems]))
             (RESULTS / f"{stem}.json").write_text(json.dumps(result, indent=1) + "\n")
             (RESULTS / f"{stem}.md").write_text(markdown)
 

@@ -70,3 +70,40 @@ def test_engine_trains_the_timesteps_of_the_resamplers_strength(cls, strength):
     res.fit_resample(X, y)
     assert res.engine_.config_.train_strength == res._strength("classification")
     assert res.engine_.config_.train_strength == (0.2 if strength == "auto" else 1.0)
+
+
+def test_narrow_denoisers_run_on_one_cpu_thread_and_restore_the_setting(monkeypatch):
+    import torch
+
+    from skltsynth.engines.diffusion import FeatureDiffusion
+    from skltsynth.resamplers import _diffusion_base
+    from skltsynth.resamplers.latent_diffusion import LatentDiffusionResampler
+
+    seen = []
+    fit, sample = FeatureDiffusion.fit, FeatureDiffusion.sample
+
+    def spy(original, phase):
+        def wrapped(self, *args, **kwargs):
+            seen.append((phase, self.config.hidden_dim, torch.get_num_threads()))
+            return original(self, *args, **kwargs)
+        return wrapped
+
+    monkeypatch.setattr(FeatureDiffusion, "fit", spy(fit, "fit"))
+    monkeypatch.setattr(FeatureDiffusion, "sample", spy(sample, "sample"))
+    rng = np.random.default_rng(0)
+    y = np.r_[rng.normal(0, 1, 60), rng.normal(3, 0.2, 8)]
+    X = np.c_[y, rng.normal(size=68)]
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        narrow = _diffusion_base.SINGLE_THREAD_MAX_WIDTH
+        for width in (narrow, 2 * narrow):
+            LatentDiffusionResampler(train_steps=3, sampling_steps=2, hidden_dim=width,
+                                     n_layers=1, synthetic_ratio=0.1,
+                                     random_state=0).fit_resample(X, y)
+            assert torch.get_num_threads() == 2  # restored after every call
+    finally:
+        torch.set_num_threads(before)
+    assert {(phase, w, n) for phase, w, n in seen} == {
+        ("fit", narrow, 1), ("sample", narrow, 1), ("fit", 2 * narrow, 2),
+        ("sample", 2 * narrow, 2)}

@@ -64,5 +64,7 @@ def test_sdedit_range_models_get_fewer_passes():
     assert engine_size(5000, 384, 50, strength=0.5)["train_steps"] == full // 2
     assert full // 2 < engine_size(5000, 384, 50, strength=0.75)["train_steps"] < full
     assert engine_size(300, 16, 3, strength=0.2)["train_steps"] == 400  # the floor stays
+    # a continuous condition keeps the whole budget at any strength
+    assert engine_size(5000, 384, 50, strength=0.2, continuous=True)["train_steps"] == full
     with pytest.raises(ValueError, match="strength"):
         engine_size(100, 8, 1, strength=0.0)

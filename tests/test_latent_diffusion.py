@@ -324,3 +324,29 @@ def test_discrete_columns_stay_on_their_levels():
     off = LatentDiffusionResampler(synthetic_ratio=0.3, snap_discrete=False, random_state=0,
                                    **TINY).fit_resample(X, y)[0][y.size:]
     assert not set(np.unique(off[:, 1])) <= {0.0, 1.0}
+
+
+def test_regression_engine_trains_only_the_timesteps_sdedit_samples_at():
+    from skltsynth.engines.diffusion.training import trained_timesteps
+
+    X, y = _regression()
+    res = LatentDiffusionResampler(synthetic_ratio=0.2, random_state=0, **TINY).fit(X, y)
+    X_res, y_res = res.fit_resample(X, y)
+    cfg = res.engine_.config_
+    assert cfg.train_strength == res._strength("regression") < 1.0
+    assert trained_timesteps(res.engine_.scheduler_, cfg) <= round(cfg.train_strength * 1000)
+    # the per-bin counts still describe the rows returned
+    new = np.digitize(y_res[X.shape[0]:], res.bin_edges_[1:-1])
+    assert dict(res.sampling_strategy_) == {
+        int(b): int(k) for b, k in enumerate(np.bincount(new)) if k > 0}
+    # a larger strength cannot reuse that engine: warm_start retrains it
+    warm = LatentDiffusionResampler(warm_start=True, random_state=0, **TINY)
+    warm.fit_resample(X, y)
+    first = warm.engine_
+    warm.set_params(strength=0.6).fit_resample(X, y)
+    assert warm.engine_ is not first and warm.engine_.config_.train_strength == 0.6
+    # classes: the same rule at their own strength (pure noise at strength 1)
+    Xc, yc = _classification()
+    res = LatentDiffusionResampler(strength=1.0, random_state=0, **TINY).fit(Xc, yc)
+    res.fit_resample(Xc, yc)
+    assert res.engine_.config_.train_strength == 1.0

@@ -18,6 +18,7 @@ and confidence weights.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import numbers
 import warnings
@@ -163,6 +164,31 @@ GUIDANCE_ATTRIBUTES_DOC = """\
         ``accepted`` (:func:`skltsynth.policy.guidance_scale.scale_search`);
         None when no probe ran.
 """
+
+
+#: Denoisers at most this wide are trained and sampled on one CPU thread (torch's
+#: setting is restored afterwards).  Their products (a batch of 256 through a
+#: 128-wide MLP) are too small to share between threads: most of a step is
+#: dispatch, EMA and optimiser work.  Measured on the shared 2-core machine at
+#: load 4-11 (randhie-sized engine, same process, alternating): 5-21 ms of CPU
+#: per training step on one thread, 357-437 ms on two, whose threads spin
+#: waiting for each other (LatentDiff's default fit on randhie: 10-19 s on one
+#: thread; 347-406 s measured earlier with torch's default two threads).
+SINGLE_THREAD_MAX_WIDTH = 128
+
+
+@contextlib.contextmanager
+def _small_denoiser_threads(width, device):
+    """One torch CPU thread while a denoiser of ``width`` runs (see SINGLE_THREAD_MAX_WIDTH)."""
+    n = torch.get_num_threads()
+    single = torch.device(device).type == "cpu" and width <= SINGLE_THREAD_MAX_WIDTH and n > 1
+    if single:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if single:
+            torch.set_num_threads(n)
 
 
 #: Engine defaults the resamplers' signatures take their values from.
@@ -322,10 +348,10 @@ device, random_state, verbose
                                     n_groups=n_classes if classes else None)
 
     # -------------------------------------------------------------------- engine
-    def _engine_sizes(self, n_rows, n_features, n_groups):
+    def _engine_sizes(self, n_rows, n_features, n_groups, cond_type="class"):
         """``hidden_dim``, ``n_layers``, ``batch_size``, ``train_steps``: set or sized to the data."""
         auto = engine_size(n_rows, n_features, max(1, int(n_groups)),
-                           strength=self._strength())
+                           strength=self._strength(), continuous=cond_type == "continuous")
         return {name: auto[name] if getattr(self, name) == "auto" else int(getattr(self, name))
                 for name in _SIZED}
 
@@ -386,20 +412,22 @@ device, random_state, verbose
             n_groups = n_classes
         else:
             n_groups = 1 if labels is None else np.unique(np.asarray(labels)).size
-        self.engine_size_ = self._engine_sizes(np.shape(X)[0], np.shape(X)[1], n_groups)
+        self.engine_size_ = self._engine_sizes(np.shape(X)[0], np.shape(X)[1], n_groups,
+                                               cond_type)
         engine = FeatureDiffusion(self._engine_config(cond_type, n_classes,
                                                       sizes=self.engine_size_))
         use_labels = labels is not None and float(self.contrastive_weight) > 0
-        engine.fit(
-            torch.from_numpy(np.require(X, np.float32, ["C", "W"])),  # copies only if needed
-            torch.tensor(np.asarray(cond), dtype=dtype),
-            sample_weight=None if batch_weight is None else torch.as_tensor(batch_weight),
-            labels_for_contrastive=(torch.as_tensor(np.asarray(labels), dtype=torch.long)
-                                    if use_labels else None),
-            generator=self._torch_generator(),
-            device=self.device_,
-            verbose=bool(self.verbose),
-        )
+        with _small_denoiser_threads(self.engine_size_["hidden_dim"], self.device_):
+            engine.fit(
+                torch.from_numpy(np.require(X, np.float32, ["C", "W"])),  # copies only if needed
+                torch.tensor(np.asarray(cond), dtype=dtype),
+                sample_weight=None if batch_weight is None else torch.as_tensor(batch_weight),
+                labels_for_contrastive=(torch.as_tensor(np.asarray(labels), dtype=torch.long)
+                                        if use_labels else None),
+                generator=self._torch_generator(),
+                device=self.device_,
+                verbose=bool(self.verbose),
+            )
         self.engine_ = engine
         self._engine_key = key
         return engine
@@ -461,14 +489,15 @@ device, random_state, verbose
         guidance = self._guidance_
         if guidance is not None:  # guided rows stay in the real rows' region
             guidance = guidance.within(self._region)
-        rows = engine.sample(
-            torch.tensor(np.asarray(cond), dtype=torch_dtype),
-            generator=generator,
-            strength=self._strength(),
-            x_start=x_start,
-            guidance=guidance,
-            verbose=bool(self.verbose),
-        )
+        with _small_denoiser_threads(engine.config_.hidden_dim, engine.device_):
+            rows = engine.sample(
+                torch.tensor(np.asarray(cond), dtype=torch_dtype),
+                generator=generator,
+                strength=self._strength(),
+                x_start=x_start,
+                guidance=guidance,
+                verbose=bool(self.verbose),
+            )
         if guidance is not None:
             self.n_projected_ += guidance.n_projected_
         return rows.detach().to("cpu").numpy().astype(dtype, copy=False)

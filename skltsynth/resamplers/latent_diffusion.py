@@ -135,6 +135,12 @@ class LatentDiffusionResampler(BaseDiffusionResampler):
     away from all training conditions but a handful, which the denoiser
     cannot interpolate.
 
+    **Training** (regression): every row is an SDEdit chain started at
+    ``strength`` (0.3), so the denoiser is trained and early-stopped on the
+    timesteps below ``strength * T`` only (the engine's ``train_strength``,
+    set by the base for every SDEdit strength below 1): no steps are spent
+    on noise levels these rows never visit.
+
     Classification: ``priority_lambda`` does not apply (the classes are
     already what the base plan rebalances); the base plan decides the rows per
     class, and ``synthetic_ratio``, if set, rescales it to that total keeping

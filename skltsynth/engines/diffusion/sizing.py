@@ -36,7 +36,12 @@ Reasoning
   accuracy 0.847-0.856 against 0.848-0.849, kNN few-shot 0.789-0.794
   against 0.787-0.797), while 20 passes on the whole range lost kNN
   few-shot accuracy in all six runs (by 0.002-0.009) and, on STS-B-DIR,
-  MemoryDDPM's Ridge few-shot MSE (0.273 -> 0.297).
+  MemoryDDPM's Ridge few-shot MSE (0.273 -> 0.297).  A *continuous*
+  condition keeps ``P = 40`` at any strength: on the randhie and fair DIR
+  validation splits (seeds 0-2, LatentDiff at strength 0.3 trained on the
+  SDEdit range) 20 passes raised the few-shot MSE of HGB (fair 0.588 ->
+  0.611 of plain) and MLP (randhie 0.661 -> 0.701) and lost the gain of the
+  narrower range (``docs/benchmark/dir/validation_cost.md``).
 
 Everything is a pure function of the three integers, so the sizes are
 reproducible and can be shown to the user before fitting.
@@ -65,7 +70,7 @@ def _positive_int(name, value):
     return int(value)
 
 
-def engine_size(n_rows, n_features, n_groups=1, strength=1.0):
+def engine_size(n_rows, n_features, n_groups=1, strength=1.0, continuous=False):
     """Denoiser size and training budget for ``n_rows`` rows of ``n_features``.
 
     Parameters
@@ -78,7 +83,11 @@ def engine_size(n_rows, n_features, n_groups=1, strength=1.0):
         Conditioning groups: classes, or target bins for a continuous target.
     strength : float in (0, 1], default=1.0
         The SDEdit strength the model is trained for (``train_strength``):
-        below 1, fewer passes over the data (see the module docstring).
+        below 1, fewer passes over the data for a class condition (see the
+        module docstring).
+    continuous : bool, default=False
+        Whether the condition is a continuous target (then the pass budget
+        does not depend on ``strength``).
 
     Returns
     -------
@@ -104,7 +113,7 @@ def engine_size(n_rows, n_features, n_groups=1, strength=1.0):
     groups = _positive_int("n_groups", n_groups)
     if not 0.0 < float(strength) <= 1.0:
         raise ValueError(f"strength must be in (0, 1]; got {strength!r}.")
-    passes = _EPOCHS * max(float(strength), _MIN_EPOCH_FRACTION)
+    passes = _EPOCHS if continuous else _EPOCHS * max(float(strength), _MIN_EPOCH_FRACTION)
     width = min(_MAX_WIDTH, max(_MIN_WIDTH, 1 << max(0, math.ceil(math.log2(d)))))
     if n < _SMALL_DATA_ROWS:
         width = _MIN_WIDTH
