@@ -16,13 +16,7 @@ from skltsynth.heads.epistemic import (
     OracleLoss,
 )
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    # Tiny heads: intra-op threads only add contention on a busy machine.
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 FAST = dict(max_epochs=15, head_max_epochs=10, batch_size=64, device="cpu")

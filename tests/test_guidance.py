@@ -11,12 +11,7 @@ from skltsynth.policy.guidance import LongtailGuidance, refit_sampler, select_gu
 from skltsynth.policy.guidance_scale import MIN_SIGNAL_RATIO
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

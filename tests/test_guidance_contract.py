@@ -11,12 +11,7 @@ from skltsynth.policy.guidance import as_guidance
 TINY = dict(train_steps=60, sampling_steps=5, hidden_dim=32, n_layers=1, batch_size=32)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

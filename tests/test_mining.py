@@ -4,7 +4,6 @@ import warnings
 
 import numpy as np
 import pytest
-import torch
 
 from skltsynth import LatentDiffusionResampler, MemoryDDPMResampler, mine_longtail
 from skltsynth.heads.epistemic import EpistemicHeadClassifier
@@ -12,12 +11,7 @@ from skltsynth.heads.epistemic import EpistemicHeadClassifier
 TINY = dict(train_steps=40, sampling_steps=5, hidden_dim=32, n_layers=1, batch_size=32)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _data():
