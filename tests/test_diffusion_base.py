@@ -75,28 +75,35 @@ def test_engine_trains_the_timesteps_of_the_resamplers_strength(cls, strength):
 def test_narrow_denoisers_run_on_one_cpu_thread_and_restore_the_setting(monkeypatch):
     import torch
 
-    from skltsynth.engines.diffusion import FeatureDiffusion
-    from skltsynth.resamplers import _diffusion_base
+    from skltsynth.engines.diffusion import FeatureDiffusion, model, threads
     from skltsynth.resamplers.latent_diffusion import LatentDiffusionResampler
 
-    seen = []
+    seen, widths = [], []
     fit, sample = FeatureDiffusion.fit, FeatureDiffusion.sample
 
-    def spy(original, phase):
+    def outer(original):  # the width of the engine being run
         def wrapped(self, *args, **kwargs):
-            seen.append((phase, self.config.hidden_dim, torch.get_num_threads()))
+            widths.append(self.config.hidden_dim)
             return original(self, *args, **kwargs)
         return wrapped
 
-    monkeypatch.setattr(FeatureDiffusion, "fit", spy(fit, "fit"))
-    monkeypatch.setattr(FeatureDiffusion, "sample", spy(sample, "sample"))
+    def inner(original, phase):  # the threads while its training / sampling runs
+        def wrapped(*args, **kwargs):
+            seen.append((phase, widths[-1], torch.get_num_threads()))
+            return original(*args, **kwargs)
+        return wrapped
+
+    monkeypatch.setattr(FeatureDiffusion, "fit", outer(fit))
+    monkeypatch.setattr(FeatureDiffusion, "sample", outer(sample))
+    monkeypatch.setattr(model, "train_denoiser", inner(model.train_denoiser, "fit"))
+    monkeypatch.setattr(model, "sample_rows", inner(model.sample_rows, "sample"))
     rng = np.random.default_rng(0)
     y = np.r_[rng.normal(0, 1, 60), rng.normal(3, 0.2, 8)]
     X = np.c_[y, rng.normal(size=68)]
     before = torch.get_num_threads()
     torch.set_num_threads(2)
     try:
-        narrow = _diffusion_base.SINGLE_THREAD_MAX_WIDTH
+        narrow = threads.SINGLE_THREAD_MAX_WIDTH
         for width in (narrow, 2 * narrow):
             LatentDiffusionResampler(train_steps=3, sampling_steps=2, hidden_dim=width,
                                      n_layers=1, synthetic_ratio=0.1,

@@ -28,9 +28,10 @@ logistic regression's unchanged (``docs/user_guide/vmf_kde.rst``).
   one class (computed where its rows are, e.g. on a Dask worker);
 * :func:`transfer_table` -- for every receiving class, its centre and the
   deviations it borrows (small: ``k * max_rows`` rows);
+* :func:`class_summaries` -- every class's summary, for data held in memory;
 * :func:`transfer_draws` -- the draws, vectorised;
-* :func:`class_transfer_table` -- summaries and table in one call, for data
-  held in memory.
+* :func:`replace_with_transfer_rows` -- a share of a resampler's rows replaced
+  by transfer rows of their class, at their own norms.
 """
 
 from __future__ import annotations
@@ -38,9 +39,11 @@ from __future__ import annotations
 import numpy as np
 
 from .._defaults import CLASS_SHOTS
+from .neighbour_span import unit_rows
 
 __all__ = ["TRANSFER_DEVIATIONS", "TRANSFER_DONORS", "TRANSFER_FRACTION", "TRANSFER_SCALE",
-           "class_summary", "class_transfer_table", "transfer_draws", "transfer_table"]
+           "class_summaries", "class_summary", "replace_with_transfer_rows", "transfer_draws",
+           "transfer_table"]
 
 #: Most deviation rows kept per class (a random subset of a larger class).
 TRANSFER_DEVIATIONS = 64
@@ -50,12 +53,6 @@ TRANSFER_DONORS = 3
 TRANSFER_FRACTION = 0.2
 #: Default multiplier of the borrowed offsets.
 TRANSFER_SCALE = 0.25
-
-
-def _unit(X):
-    X = np.asarray(X, dtype=np.float64)
-    norms = np.linalg.norm(X, axis=1, keepdims=True)
-    return np.divide(X, norms, out=np.zeros_like(X), where=norms > 0)
 
 
 def class_summary(X_class, rng, max_rows=TRANSFER_DEVIATIONS):
@@ -87,7 +84,7 @@ def class_summary(X_class, rng, max_rows=TRANSFER_DEVIATIONS):
     >>> centre.tolist(), dev.tolist(), n
     ([0.5, 0.5], [[0.5, -0.5], [-0.5, 0.5]], 2)
     """
-    U = _unit(X_class)
+    U = unit_rows(X_class)[0]
     n = U.shape[0]
     if n == 0:
         raise ValueError("A class summary needs at least one row.")
@@ -145,8 +142,8 @@ def transfer_table(summaries, receivers, *, n_donors=TRANSFER_DONORS,
     for g in receivers:  # a head class (or one with no other donor) keeps its own offsets
         table[g] = summaries[g][:2]
     if borrow and donors.size:
-        sims = _unit(np.stack([summaries[g][0] for g in borrow])) @ _unit(
-            np.stack([summaries[k][0] for k in donors])).T
+        sims = unit_rows(np.stack([summaries[g][0] for g in borrow]))[0] @ unit_rows(
+            np.stack([summaries[k][0] for k in donors]))[0].T
         sims[np.asarray(borrow)[:, None] == donors[None, :]] = -np.inf  # never itself
         order = np.argsort(-sims, axis=1, kind="stable")[:, :n_donors]
         for g, row, best in zip(borrow, sims, order):
@@ -185,35 +182,36 @@ def transfer_draws(centre, deviations, k, scale, rng):
     [[0.894, 0.447], [0.894, 0.447]]
     """
     pick = rng.integers(deviations.shape[0], size=k)
-    return _unit(centre[None, :] + scale * deviations[pick])
+    return unit_rows(centre[None, :] + scale * deviations[pick])[0]
 
 
-def class_transfer_table(X, groups, receivers, rng_for):
-    """:func:`transfer_table` of rows held in memory (every class's summary, then the table).
+def class_summaries(X, groups, rng_for):
+    """:func:`class_summary` of every class of rows held in memory.
 
     Parameters
     ----------
     X : ndarray of shape (n, d)
     groups : ndarray of int, shape (n,)
         Class index of every row.
-    receivers : iterable of int
-        Classes that get transfer rows.
     rng_for : callable
         ``rng_for(b)`` is the generator of class ``b``'s summary (its own
         stream, so a cluster that summarises each class where its rows are
-        gets the same table).
+        gets the same summaries); called only for classes whose offsets are
+        subsampled.
 
     Returns
     -------
-    table : dict of int to tuple ``(centre, deviations)``
+    summaries : dict of int to tuple
+        Class index -> ``(centre, deviations, n)``, rows in input order.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from skltsynth.engines.class_transfer import class_transfer_table
+    >>> from skltsynth.engines.class_transfer import class_summaries, transfer_table
     >>> X = np.random.default_rng(0).standard_normal((30, 4))
     >>> groups = np.repeat([0, 1], [26, 4])
-    >>> table = class_transfer_table(X, groups, [1], lambda b: np.random.default_rng(b))
+    >>> summaries = class_summaries(X, groups, lambda b: np.random.default_rng(b))
+    >>> table = transfer_table(summaries, [1])
     >>> sorted(table), table[1][1].shape  # class 1 borrows class 0's 26 offsets
     ([1], (26, 4))
     """
@@ -221,6 +219,49 @@ def class_transfer_table(X, groups, receivers, rng_for):
     order = np.argsort(groups, kind="stable")  # rows of each class, in input order
     keys, starts = np.unique(groups[order], return_index=True)
     bounds = np.r_[starts, groups.size]
-    summaries = {int(b): class_summary(X[order[lo:hi]], lambda b=int(b): rng_for(b))
-                 for b, lo, hi in zip(keys, bounds[:-1], bounds[1:])}
-    return transfer_table(summaries, receivers)
+    return {int(b): class_summary(X[order[lo:hi]], lambda b=int(b): rng_for(b))
+            for b, lo, hi in zip(keys, bounds[:-1], bounds[1:])}
+
+
+def replace_with_transfer_rows(rows, groups, table, fraction, scale, rng):
+    """Replace a share ``fraction`` of ``rows``, in place, by transfer rows of their class.
+
+    Every row is kept with probability ``1 - fraction``; the others become
+    :func:`transfer_draws` of their group's ``table`` entry, rescaled to the
+    replaced row's own norm (a resampler's rows carry their seed's norm).
+
+    Parameters
+    ----------
+    rows : ndarray of shape (m, d)
+        Synthetic rows (modified in place).
+    groups : ndarray of int, shape (m,)
+        Class of every row; every class of a replaced row must be in ``table``.
+    table : dict of int to tuple
+        :func:`transfer_table`.
+    fraction, scale : float
+    rng : numpy.random.Generator
+        Chooses the rows, then draws the transfer rows.
+
+    Returns
+    -------
+    moved : ndarray of int
+        Indices of the replaced rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skltsynth.engines.class_transfer import replace_with_transfer_rows
+    >>> rows = np.tile([[0.0, 2.0]], (6, 1))
+    >>> table = {0: (np.array([1.0, 0.0]), np.zeros((1, 2)))}
+    >>> moved = replace_with_transfer_rows(rows, np.zeros(6, int), table, 0.5, 1.0,
+    ...                                    np.random.default_rng(0))
+    >>> rows[moved].tolist() == [[2.0, 0.0]] * moved.size, moved.size
+    (True, 3)
+    """
+    groups = np.asarray(groups)
+    moved = np.flatnonzero(rng.random(len(rows)) < fraction)
+    for g in np.unique(groups[moved]):
+        at = moved[groups[moved] == g]
+        norms = np.linalg.norm(rows[at], axis=1)
+        rows[at] = transfer_draws(*table[int(g)], at.size, scale, rng) * norms[:, None]
+    return moved

@@ -41,7 +41,7 @@ class LongtailMining:
         The round (0-based) each mined row comes from.
     history : list of dict
         Per round: ``round``, ``n_rows``, ``scale`` (the guidance weight
-        used) and ``signal`` (the mean longtail signal of the round's rows
+        used; None when the round generated no row) and ``signal`` (the mean longtail signal of the round's rows
         under the model that guided them).
     sample_weight : ndarray of shape (n_samples + n_synthetic,) or None
         The resampler's ``sample_weight_`` of the real rows (last round) then
@@ -154,7 +154,7 @@ def mine_longtail(resampler, model, X, y, *, rounds=3, scale="auto", signal=None
         history.append({
             "round": r,
             "n_rows": int(keep.size),
-            "scale": float(getattr(res, "guidance_scale_", scale)),
+            "scale": res.guidance_scale_,  # None when the round generated no row
             "signal": float(np.mean(current.longtail_score(X_new, signal))) if keep.size
             else float("nan"),
         })

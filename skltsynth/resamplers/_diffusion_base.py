@@ -18,7 +18,6 @@ and confidence weights.
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 import numbers
 import warnings
@@ -32,8 +31,8 @@ from .._random import torch_generator
 from .base import BaseEmbeddingResampler
 from ..engines.diffusion import DiffusionConfig, FeatureDiffusion
 from ..engines.diffusion.sizing import engine_size
-from ..engines.class_transfer import TRANSFER_FRACTION, TRANSFER_SCALE, class_transfer_table, \
-    transfer_draws
+from ..engines.class_transfer import (TRANSFER_FRACTION, TRANSFER_SCALE, class_summaries,
+                                      replace_with_transfer_rows, transfer_table)
 from ..engines.neighbour_span import pooled_span_rows
 from ..policy.data_region import DataRegion
 from ..policy.guidance import as_guidance
@@ -164,31 +163,6 @@ GUIDANCE_ATTRIBUTES_DOC = """\
         ``accepted`` (:func:`skltsynth.policy.guidance_scale.scale_search`);
         None when no probe ran.
 """
-
-
-#: Denoisers at most this wide are trained and sampled on one CPU thread (torch's
-#: setting is restored afterwards).  Their products (a batch of 256 through a
-#: 128-wide MLP) are too small to share between threads: most of a step is
-#: dispatch, EMA and optimiser work.  Measured on the shared 2-core machine at
-#: load 4-11 (randhie-sized engine, same process, alternating): 5-21 ms of CPU
-#: per training step on one thread, 357-437 ms on two, whose threads spin
-#: waiting for each other (LatentDiff's default fit on randhie: 10-19 s on one
-#: thread; 347-406 s measured earlier with torch's default two threads).
-SINGLE_THREAD_MAX_WIDTH = 128
-
-
-@contextlib.contextmanager
-def _small_denoiser_threads(width, device):
-    """One torch CPU thread while a denoiser of ``width`` runs (see SINGLE_THREAD_MAX_WIDTH)."""
-    n = torch.get_num_threads()
-    single = torch.device(device).type == "cpu" and width <= SINGLE_THREAD_MAX_WIDTH and n > 1
-    if single:
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        if single:
-            torch.set_num_threads(n)
 
 
 #: Engine defaults the resamplers' signatures take their values from.
@@ -417,17 +391,16 @@ device, random_state, verbose
         engine = FeatureDiffusion(self._engine_config(cond_type, n_classes,
                                                       sizes=self.engine_size_))
         use_labels = labels is not None and float(self.contrastive_weight) > 0
-        with _small_denoiser_threads(self.engine_size_["hidden_dim"], self.device_):
-            engine.fit(
-                torch.from_numpy(np.require(X, np.float32, ["C", "W"])),  # copies only if needed
-                torch.tensor(np.asarray(cond), dtype=dtype),
-                sample_weight=None if batch_weight is None else torch.as_tensor(batch_weight),
-                labels_for_contrastive=(torch.as_tensor(np.asarray(labels), dtype=torch.long)
-                                        if use_labels else None),
-                generator=self._torch_generator(),
-                device=self.device_,
-                verbose=bool(self.verbose),
-            )
+        engine.fit(
+            torch.from_numpy(np.require(X, np.float32, ["C", "W"])),  # copies only if needed
+            torch.tensor(np.asarray(cond), dtype=dtype),
+            sample_weight=None if batch_weight is None else torch.as_tensor(batch_weight),
+            labels_for_contrastive=(torch.as_tensor(np.asarray(labels), dtype=torch.long)
+                                    if use_labels else None),
+            generator=self._torch_generator(),
+            device=self.device_,
+            verbose=bool(self.verbose),
+        )
         self.engine_ = engine
         self._engine_key = key
         return engine
@@ -460,17 +433,11 @@ device, random_state, verbose
             return None
         if getattr(self, "target_type_", None) == "classification":
             rows = pooled_span_rows(X, groups, pools, self._rng, device=self.device_)
-            moved = np.flatnonzero(self._stream_rng(_TRANSFER_STREAM).random(groups.size)
-                                   < TRANSFER_FRACTION)
-            if moved.size:
-                receivers = np.unique(groups[moved])
-                table = class_transfer_table(X, plan.groups, receivers,
-                                             lambda b: self._stream_rng(_TRANSFER_STREAM, b))
-                norms = np.linalg.norm(rows[moved], axis=1)  # the seeds' norms
-                for g in receivers:
-                    at = groups[moved] == g
-                    rows[moved[at]] = transfer_draws(*table[int(g)], int(at.sum()),
-                                                     TRANSFER_SCALE, self._rng) * norms[at, None]
+            table = transfer_table(
+                class_summaries(X, plan.groups, lambda b: self._stream_rng(_TRANSFER_STREAM, b)),
+                np.unique(groups))
+            replace_with_transfer_rows(rows, groups, table, TRANSFER_FRACTION, TRANSFER_SCALE,
+                                       self._stream_rng(_TRANSFER_STREAM))
         else:
             rows = X[draw_seed_rows(groups, pools, self._rng)]
         return torch.as_tensor(np.asarray(rows, dtype=np.float32))
@@ -489,15 +456,14 @@ device, random_state, verbose
         guidance = self._guidance_
         if guidance is not None:  # guided rows stay in the real rows' region
             guidance = guidance.within(self._region)
-        with _small_denoiser_threads(engine.config_.hidden_dim, engine.device_):
-            rows = engine.sample(
-                torch.tensor(np.asarray(cond), dtype=torch_dtype),
-                generator=generator,
-                strength=self._strength(),
-                x_start=x_start,
-                guidance=guidance,
-                verbose=bool(self.verbose),
-            )
+        rows = engine.sample(
+            torch.tensor(np.asarray(cond), dtype=torch_dtype),
+            generator=generator,
+            strength=self._strength(),
+            x_start=x_start,
+            guidance=guidance,
+            verbose=bool(self.verbose),
+        )
         if guidance is not None:
             self.n_projected_ += guidance.n_projected_
         return rows.detach().to("cpu").numpy().astype(dtype, copy=False)

@@ -10,8 +10,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._random import torch_generator
 from .base import BaseEmbeddingResampler, SyntheticRows
-from ..engines.class_transfer import (TRANSFER_FRACTION, TRANSFER_SCALE, class_summary,
-                                      class_transfer_table, transfer_draws, transfer_table)
+from ..engines.class_transfer import (TRANSFER_FRACTION, TRANSFER_SCALE, class_summaries,
+                                      class_summary, replace_with_transfer_rows, transfer_table)
 from ..engines.neighbour_span import (SPAN_NEIGHBORS, SPAN_SCALE, pool_neighbours, span_draws,
                                       unit_rows)
 from ..engines.vmf import sample_vmf
@@ -336,12 +336,14 @@ class VMFKDEResampler(BaseEmbeddingResampler):
 
     def _class_summary(self, b, X_class):
         """:func:`~skltsynth.engines.class_transfer.class_summary` of group ``b``'s rows."""
-        return class_summary(X_class, lambda: self._stream_rng(_TRANSFER_STREAM, b))
+        return class_summary(X_class, lambda: self._transfer_rng(b))
+
+    def _transfer_rng(self, b):
+        """Stream of group ``b``'s class summary (the same in memory and on Dask)."""
+        return self._stream_rng(_TRANSFER_STREAM, b)
 
     def _transfer_table(self, summaries, plan):
-        """Centre and borrowed offsets of every group that gets rows (None: no transfer)."""
-        if self._transfer_fraction(plan.task) == 0:
-            return None
+        """Centre and borrowed offsets of every group that gets rows."""
         return transfer_table(summaries, _receivers(plan))
 
     def _generate_group(self, g, X_pool, y_pool, pool_groups, kappa_pool, fallback, plan,
@@ -407,9 +409,9 @@ class VMFKDEResampler(BaseEmbeddingResampler):
             else:
                 y_new = plan.synthetic_targets(np.full(k, g), rng)
             if transfer is not None:
-                moved = np.flatnonzero(rng.random(k) < self._transfer_fraction(plan.task))
-                U_t = transfer_draws(*transfer, moved.size, self.transfer_scale, rng)
-                X_parts[-1][moved] = U_t * norms[pick[moved]][:, None]
+                replace_with_transfer_rows(X_parts[-1], np.full(k, g), {g: transfer},
+                                           self._transfer_fraction(plan.task),
+                                           self.transfer_scale, rng)
             y_parts.append(y_new)
         if not X_parts:
             return np.empty((0, d), dtype=X_pool.dtype), y_pool[:0]
@@ -449,8 +451,8 @@ class VMFKDEResampler(BaseEmbeddingResampler):
         self.kappa_ = kappa
         table = None
         if self._transfer_fraction(plan.task) > 0:
-            table = class_transfer_table(X, plan.groups, _receivers(plan),
-                                         lambda b: self._stream_rng(_TRANSFER_STREAM, b))
+            table = self._transfer_table(class_summaries(X, plan.groups, self._transfer_rng),
+                                         plan)
         X_parts, y_parts = [], []
         for g in self._progress(plan.n_new, total=len(plan.n_new), desc="vMF sampling"):
             pool = pools[g]

@@ -34,7 +34,8 @@ Modules: :mod:`.schedules` (cosine/linear schedules, ``NoiseScheduler`` with
 :mod:`.model` (the facade), :mod:`.sizing` (``engine_size``: denoiser size and
 step budget from the data's shape), :mod:`.precision` (float32, or bfloat16
 autocast of the denoiser's products where the hardware has it:
-``DiffusionConfig.precision``).
+``DiffusionConfig.precision``), :mod:`.threads` (narrow denoisers on one CPU
+thread).
 """
 
 from .config import DiffusionConfig

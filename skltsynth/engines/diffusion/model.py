@@ -21,6 +21,7 @@ from .precision import at_precision, resolve_precision
 from .sampling import sample_rows
 from .schedules import NoiseScheduler
 from .standardise import Standardiser
+from .threads import narrow_denoiser_threads
 from .training import train_denoiser, trained_timesteps
 
 __all__ = ["FeatureDiffusion"]
@@ -202,12 +203,13 @@ class FeatureDiffusion:
                 cfg.dropout, cfg.use_transformer, cfg.n_tokens, cfg.n_heads)
         net = init_parameters_(net.to_empty(device=self.device_), _init_generator(generator,
                                                                                   self.device_))
-        result = train_denoiser(
-            net, self.scheduler_, self.standardiser_.transform(X), model_cond, cfg,
-            sample_weight=sample_weight,
-            labels=(None if labels_for_contrastive is None
-                    else torch.as_tensor(labels_for_contrastive)),
-            generator=generator, device=self.device_, verbose=verbose)
+        with narrow_denoiser_threads(cfg.hidden_dim, self.device_):
+            result = train_denoiser(
+                net, self.scheduler_, self.standardiser_.transform(X), model_cond, cfg,
+                sample_weight=sample_weight,
+                labels=(None if labels_for_contrastive is None
+                        else torch.as_tensor(labels_for_contrastive)),
+                generator=generator, device=self.device_, verbose=verbose)
         self.model_ = result.ema_model.requires_grad_(False)
         self.projection_head_ = (None if result.projection_head is None
                                  else result.projection_head.eval().requires_grad_(False))
@@ -286,16 +288,17 @@ class FeatureDiffusion:
                 f"but the model was trained on timesteps below {trained} (train_strength="
                 f"{cfg.train_strength}); refit with train_strength >= strength.")
         progress = (lambda it: tqdm(it, desc="diffusion sample", leave=False)) if verbose else None
-        return sample_rows(
-            at_precision(self.model_, self._precision(), self.device_), self.scheduler_,
-            self.standardiser_, n=m,
-            cond=None if cond_user is None else cond_user.to(self.device_),
-            model_cond=None if model_cond is None else model_cond.to(self.device_),
-            x_start=x_start, strength=strength, guidance=guidance,
-            sampling_steps=steps, eta=cfg.eta if eta is None else eta,
-            cfg_scale=cfg.cfg_scale if cfg_scale is None else cfg_scale,
-            batch_size=cfg.sample_batch_size if batch_size is None else batch_size,
-            generator=generator, return_x0=return_x0, progress=progress)
+        with narrow_denoiser_threads(cfg.hidden_dim, self.device_):
+            return sample_rows(
+                at_precision(self.model_, self._precision(), self.device_), self.scheduler_,
+                self.standardiser_, n=m,
+                cond=None if cond_user is None else cond_user.to(self.device_),
+                model_cond=None if model_cond is None else model_cond.to(self.device_),
+                x_start=x_start, strength=strength, guidance=guidance,
+                sampling_steps=steps, eta=cfg.eta if eta is None else eta,
+                cfg_scale=cfg.cfg_scale if cfg_scale is None else cfg_scale,
+                batch_size=cfg.sample_batch_size if batch_size is None else batch_size,
+                generator=generator, return_x0=return_x0, progress=progress)
 
     def _precision(self):
         # engines pickled before precision_ existed ran in float32

@@ -124,9 +124,9 @@ def ema_multi_avg_fn(decay):
     """
 
     def update(averaged, current, num_averaged):
-        n = int(num_averaged)
-        effective = min(float(decay), (1.0 + n) / (10.0 + n))
-        return get_ema_multi_avg_fn(effective)(averaged, current, num_averaged)
+        # update n + 1 (1-based) after n averaged: the decay of that training step
+        return get_ema_multi_avg_fn(_step_decay(decay, int(num_averaged) + 1))(
+            averaged, current, num_averaged)
 
     return update
 
