@@ -255,3 +255,39 @@ def test_float16_and_unnormalised_mu_go_through_the_work_buffer():
     mu32 /= np.linalg.norm(mu32, axis=1, keepdims=True)
     cos = np.einsum("ij,ij->i", x32, mu32)
     assert abs(cos.mean() - mean_resultant_length(200.0, 64)) < 5 * cos.std() / np.sqrt(3000) + 2e-3
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_draws_do_not_depend_on_threads_or_the_overlapped_blocks(dtype):
+    # With two torch threads the blocks' statistics run on a worker thread while the
+    # caller draws the next block; every random number is still drawn in order on the
+    # caller, so the rows equal the inline (one-thread) run bit for bit.
+    mu = (_random_unit(900, 24) * 3.0).astype(dtype)
+    kap = np.geomspace(0.5, 5e4, 900)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        inline = sample_vmf(mu, kap, random_state=11, batch_size=64)
+        torch.set_num_threads(2)
+        overlapped = sample_vmf(mu, kap, random_state=11, batch_size=64)
+    finally:
+        torch.set_num_threads(before)
+    np.testing.assert_array_equal(inline, overlapped)
+    assert overlapped.dtype == dtype
+    x, m = overlapped.astype(np.float64), mu.astype(np.float64)
+    m /= np.linalg.norm(m, axis=1, keepdims=True)
+    np.testing.assert_allclose(np.linalg.norm(x, axis=1), 1.0, atol=2e-3)
+    cos = np.einsum("ij,ij->i", x, m)
+    assert cos[kap > 5000].mean() > 0.99 and abs(cos[kap < 1].mean()) < 0.2
+
+
+def test_a_bad_block_on_the_worker_thread_raises_the_clear_error():
+    mu = _random_unit(300, 8)
+    mu[250] = 0.0
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        with pytest.raises(ValueError, match="zero row"):
+            sample_vmf(mu, 10.0, random_state=0, batch_size=50)
+    finally:
+        torch.set_num_threads(before)

@@ -20,6 +20,7 @@ cancellation-free forms of its steps are written out in ``_WoodConstants``.
 from __future__ import annotations
 
 import numbers
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
@@ -39,6 +40,12 @@ COSINE_CLIP = 1.0 - 1e-6
 
 # Elements (rows x columns) one block of work may hold (4M: 32 MiB in float64).
 _DEFAULT_BLOCK_ELEMENTS = 1 << 22
+# Elements of one block of sample_vmf's vector passes (1M: 4 MiB in float32, so the
+# Gaussian draw, the row statistics and the final combination reuse it from cache).
+_SAMPLE_BLOCK_ELEMENTS = 1 << 20
+# Rows whose cosines (the scalar Wood steps) are drawn at once: float64 scalars only,
+# 8 bytes x a few per row, so memory stays bounded on very long inputs.
+_COSINE_CHUNK_ROWS = 1 << 20
 _MAX_REJECTION_ROUNDS = 10_000
 # Rows of small groups packed into one similarity block by nearest_neighbor_cosine.
 _PACK_ROWS = 256
@@ -212,8 +219,8 @@ class _WoodConstants:
 def _wood_cosines(const, Z_first, generator, work_dtype):
     """``W = mu . x`` (and ``1 - W``) of every row by Wood's rejection sampler (float64).
 
-    The first proposal of every row is ``Z_first`` (taken from the row's own
-    Gaussian draw, see :func:`sample_vmf`); each rejected row then gets
+    The first proposal of every row is ``Z_first`` (a ``Beta(m/2, m/2)`` draw,
+    see :func:`_vmf_cosines`); each rejected row then gets
     ``_RETRY_PROPOSALS`` proposals a round, all rows at once, until every row
     has accepted one.
     """
@@ -278,35 +285,89 @@ def _tangent_squared_norms(v, mu, vv, vm, mm):
     return tan2
 
 
-def _sample_block(mu, kappa, v, generator):
-    """vMF draws for one block of rows, written into ``v`` (k, d).
+def _vmf_cosines(kappa, d, generator, work_dtype):
+    """``(W, 1 - W)`` with ``W = mu . x`` for every row, float64 (Wood's steps 1-4).
 
-    ``mu`` (k, d) holds the raw (unnormalised) mean directions and ``kappa``
-    (k,) their concentrations (float64).  Pass 1 draws one Gaussian ``v`` and
-    three row statistics; the scalar work of Wood's steps 1-4 then runs over
-    all rows of the block at once.  Because ``v`` is isotropic,
-    ``(1 + cos(v, mu)) / 2`` is a ``Beta(m/2, m/2)`` draw independent of the
-    direction of ``v``'s tangent part: it is every row's first proposal.
-    Pass 2 forms ``x = W mu / |mu| + sqrt(1 - W^2) t / |t|`` with
-    ``t = v - (v . mu / |mu|^2) mu`` in place as ``beta v + alpha mu``.
+    The scalar half of the sampler, run over all rows of a chunk at once so
+    that its many small operations are paid once per chunk, not once per
+    block of vectors.  Every row's first proposal is a fresh
+    ``Beta(m/2, m/2)`` draw; only rejected rows are redrawn.  ``d == 1``
+    (``S^0 = {-1, +1}``): ``W = +-1`` with ``P(W = 1) = 1 / (1 + exp(-2 kappa))``.
     """
-    d = mu.shape[1]
-    v.normal_(generator=generator)
-    vv, vm, mm = _gaussian_statistics(v, mu)
+    device = kappa.device
     if d == 1:
-        # S^0 = {-1, +1}: P(x = mu) = 1 / (1 + exp(-2 kappa)).
-        u = torch.rand(kappa.shape, dtype=torch.float64, device=v.device, generator=generator)
-        beta = torch.zeros_like(kappa)
-        alpha = torch.where(u < torch.sigmoid(2.0 * kappa), 1.0, -1.0) / torch.sqrt(mm)
-    else:
-        Z_first = 0.5 * (1.0 + vm / torch.sqrt(mm * vv))
-        W, one_minus_W = _wood_cosines(_WoodConstants(kappa, d - 1), Z_first, generator,
-                                       v.dtype)
-        sin = torch.sqrt(torch.clamp(one_minus_W * (1.0 + W), min=0.0))
-        tan2 = _tangent_squared_norms(v, mu, vv, vm, mm)
-        beta = sin / torch.sqrt(torch.clamp(tan2, min=1e-300))
-        alpha = W / torch.sqrt(mm) - beta * vm / mm
+        u = torch.rand(kappa.shape, dtype=torch.float64, device=device, generator=generator)
+        W = torch.where(u < torch.sigmoid(2.0 * kappa), 1.0, -1.0).to(torch.float64)
+        return W, 1.0 - W
+    const = _WoodConstants(kappa, d - 1)
+    Z_first = _symmetric_beta((d - 1) / 2.0, kappa.shape, generator, work_dtype, device)
+    return _wood_cosines(const, Z_first, generator, work_dtype)
+
+
+def _directions(mu, W, one_minus_W, v):
+    """Turn the Gaussian rows ``v`` (k, d) into vMF draws with cosines ``W``, in place.
+
+    ``mu`` (k, d) holds the raw (unnormalised) mean directions.  A block is
+    small enough to stay in cache across the two passes over it: three row
+    statistics, then ``x = W mu / |mu| + sqrt(1 - W^2) t / |t|`` with
+    ``t = v - (v . mu / |mu|^2) mu`` formed as ``beta v + alpha mu``
+    (``t / |t|`` is uniform on the sphere orthogonal to ``mu`` because ``v`` is
+    isotropic).  Uses no random numbers.
+    """
+    vv, vm, mm = _gaussian_statistics(v, mu)
+    sin = torch.sqrt(torch.clamp(one_minus_W * (1.0 + W), min=0.0))
+    tan2 = _tangent_squared_norms(v, mu, vv, vm, mm)
+    beta = sin / torch.sqrt(torch.clamp(tan2, min=1e-300))
+    alpha = W / torch.sqrt(mm) - beta * vm / mm
     v.mul_(beta.to(v.dtype)[:, None]).addcmul_(mu, alpha.to(v.dtype)[:, None])
+
+
+class _BlockRunner:
+    """Runs :func:`_directions` of one block while the caller draws the next block's Gaussians.
+
+    ``torch.randn`` on a CPU generator runs on one thread whatever torch's
+    thread setting, so with two or more threads allowed the row statistics
+    and the final combination of block ``i`` run on a worker thread while the
+    calling thread draws block ``i + 1`` (torch releases the GIL inside its
+    kernels).  All random numbers are drawn on the calling thread, in order,
+    so the draws do not depend on the overlap.  With one thread, or on an
+    accelerator (whose kernels are asynchronous already), blocks run inline.
+    """
+
+    def __init__(self, device, n_blocks):
+        overlap = device.type == "cpu" and n_blocks > 1 and torch.get_num_threads() > 1
+        self._pool = ThreadPoolExecutor(max_workers=1) if overlap else None
+        self._pending = None
+
+    def submit(self, fn, *args):
+        if self._pool is None:
+            fn(*args)
+            return
+        self.wait()
+        self._pending = self._pool.submit(fn, *args)
+
+    def wait(self):
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            if exc[0] is None:
+                self.wait()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+
+
+def _finish_block(mu, W, one_minus_W, v, out, rows):
+    """:func:`_directions` of one block, then its copy into ``out[rows]`` when ``v`` is a buffer."""
+    _directions(mu, W, one_minus_W, v)
+    if out is not None:
+        out[rows] = v.to(device=out.device, dtype=out.dtype)
 
 
 def sample_vmf(mu, kappa, random_state=None, *, device=None, generator=None, batch_size=None):
@@ -333,8 +394,8 @@ def sample_vmf(mu, kappa, random_state=None, *, device=None, generator=None, bat
         Explicit torch generator (must live on ``device``); overrides
         ``random_state``.
     batch_size : int, default=None
-        Rows drawn per block, bounding memory; default keeps a block near
-        4M elements.
+        Rows per block of the vector passes, bounding memory; default keeps
+        a block near 1M elements, small enough to stay in cache.
 
     Returns
     -------
@@ -401,7 +462,7 @@ def sample_vmf(mu, kappa, random_state=None, *, device=None, generator=None, bat
 
     work_dtype = torch.float64 if out_dtype == torch.float64 else torch.float32
     if batch_size is None:
-        batch_size = max(1, _DEFAULT_BLOCK_ELEMENTS // max(d, 1))
+        batch_size = max(1, _SAMPLE_BLOCK_ELEMENTS // max(d, 1))
     batch_size = int(batch_size)
     if batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer; got {batch_size}.")
@@ -410,15 +471,18 @@ def sample_vmf(mu, kappa, random_state=None, *, device=None, generator=None, bat
     kappa_t = kappa_t.to(device)
     # The Gaussian rows are drawn straight into the output when dtype and device allow.
     in_place = out.dtype == work_dtype and out.device == device
-    buffer = None if in_place else torch.empty((min(n, batch_size), d), dtype=work_dtype,
-                                               device=device)
-    for start in range(0, n, batch_size):
-        rows = slice(start, min(n, start + batch_size))
-        v = out[rows] if in_place else buffer[:rows.stop - start]
-        _sample_block(mu_t[rows].to(device=device, dtype=work_dtype), kappa_t[rows], v,
-                      generator)
-        if not in_place:
-            out[rows] = v.to(device=out.device, dtype=out_dtype)
+    with _BlockRunner(device, -(-n // batch_size)) as runner:
+        for chunk in range(0, n, _COSINE_CHUNK_ROWS):
+            chunk_stop = min(n, chunk + _COSINE_CHUNK_ROWS)
+            W, one_minus_W = _vmf_cosines(kappa_t[chunk:chunk_stop], d, generator, work_dtype)
+            for start in range(chunk, chunk_stop, batch_size):
+                rows = slice(start, min(chunk_stop, start + batch_size))
+                block = slice(start - chunk, rows.stop - chunk)
+                v = out[rows] if in_place else torch.empty(
+                    (rows.stop - start, d), dtype=work_dtype, device=device)
+                v.normal_(generator=generator)
+                runner.submit(_finish_block, mu_t[rows].to(device=device, dtype=work_dtype),
+                              W[block], one_minus_W[block], v, None if in_place else out, rows)
     if single:
         out = out[0]
     return out if is_tensor else out.numpy()
