@@ -72,16 +72,37 @@ def _heads(seed, ridge_alpha):
     }
 
 
+def _quantile_with_interpolation(quantile):
+    """``np.quantile`` that also takes the ``interpolation=`` keyword numpy 2 removed."""
+    def wrapped(*args, interpolation=None, **kwargs):
+        if interpolation is not None:
+            kwargs.setdefault("method", interpolation)
+        return quantile(*args, **kwargs)
+    return wrapped
+
+
 def _smogn(X, y, seed):
+    import importlib
+    import types
+
     import pandas as pd
     import smogn
 
     rng_state = np.random.get_state()
     np.random.seed(seed)  # smogn draws from numpy's global state
+    # smogn 0.1.2 calls np.quantile(..., interpolation="midpoint"), a keyword numpy 2
+    # removed (now ``method``): give its module a numpy whose quantile takes both.
+    box_plot_stats = importlib.import_module("smogn.box_plot_stats")
+    numpy_of_smogn = box_plot_stats.np
+    patched = types.ModuleType("numpy_for_smogn")
+    patched.__dict__.update(vars(numpy_of_smogn))
+    patched.quantile = _quantile_with_interpolation(numpy_of_smogn.quantile)
+    box_plot_stats.np = patched
     try:
         df = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])]).assign(target=y)
         out = smogn.smoter(data=df, y="target")
     finally:
+        box_plot_stats.np = numpy_of_smogn
         np.random.set_state(rng_state)
     return out.drop(columns="target").to_numpy(np.float64), out["target"].to_numpy(np.float64)
 
