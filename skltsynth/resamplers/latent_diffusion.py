@@ -174,9 +174,10 @@ class LatentDiffusionResampler(BaseDiffusionResampler):
         the pool, and the target of ``synthetic_target``.  ``"auto"``:
         ``"interpolate"`` for a continuous target, ``"real"`` for classes.
     snap_discrete : bool or "auto", default="auto"
-        Put every synthetic value of a discrete column (at most 32 distinct
-        values, 10 real rows per value on average: codes, counts, flags of
-        tabular data) on its nearest observed level
+        Put every synthetic value of a discrete column (at least 10 real
+        rows per distinct value on average, however many values: codes,
+        counts, flags, banded amounts of tabular data) on its nearest
+        observed level
         (:class:`skltsynth.policy.levels.DiscreteLevels`); embedding columns
         are continuous and never changed.  ``"auto"``: for a continuous
         target, not for classes.
