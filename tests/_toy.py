@@ -39,3 +39,16 @@ class JitterResampler(BaseEmbeddingResampler):
         seeds = draw_seed_rows(groups, plan.seed_pool(), self._rng)
         noise = self._rng.standard_normal((len(groups), X.shape[1])) * self.scale
         return SyntheticRows(X[seeds] + noise, plan.synthetic_targets(groups, self._rng), None)
+
+
+def three_class_guidance_problem(separation, max_epochs, head_max_epochs):
+    """``(X, y, head)``: 60 / 30 / 10 rows of three 4-d classes ``separation`` apart,
+    and an epistemic head fitted on them (the guidance tests' shared problem)."""
+    from skltsynth.heads.epistemic import EpistemicHeadClassifier
+
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1, 2], [60, 30, 10])
+    X = rng.standard_normal((y.size, 4)) + separation * np.eye(3, 4)[y]
+    head = EpistemicHeadClassifier(max_epochs=max_epochs, head_max_epochs=head_max_epochs,
+                                   device="cpu", random_state=0).fit(X, y)
+    return X, y, head

@@ -6,7 +6,7 @@ import torch
 
 from skltsynth import LatentDiffusionResampler, LongtailGuidance, MemoryDDPMResampler
 from skltsynth.engines.diffusion import FeatureDiffusion
-from skltsynth.heads.epistemic import EpistemicHeadClassifier, EpistemicHeadRegressor
+from skltsynth.heads.epistemic import EpistemicHeadRegressor
 from skltsynth.policy.guidance_scale import (
     CLASS_RATIO,
     MIN_SIGNAL_RATIO,
@@ -14,6 +14,8 @@ from skltsynth.policy.guidance_scale import (
     scale_search,
     signal_ratio,
 )
+
+from ._toy import three_class_guidance_problem
 
 SMALL = dict(train_steps=150, sampling_steps=10, hidden_dim=32, n_layers=1, batch_size=32)
 
@@ -23,12 +25,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 @pytest.fixture(scope="module")
 def problem():
-    rng = np.random.default_rng(0)
-    y = np.repeat([0, 1, 2], [60, 30, 10])
-    X = rng.standard_normal((y.size, 4)) + 2.0 * np.eye(3, 4)[y]
-    head = EpistemicHeadClassifier(max_epochs=40, head_max_epochs=10, device="cpu",
-                                   random_state=0).fit(X, y)
-    return X, y, head
+    return three_class_guidance_problem(2.0, max_epochs=40, head_max_epochs=10)
 
 
 def _kw(cls):

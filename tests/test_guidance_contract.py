@@ -5,8 +5,9 @@ import pytest
 import torch
 
 from skltsynth import LatentDiffusionResampler, LongtailGuidance, MemoryDDPMResampler
-from skltsynth.heads.epistemic import EpistemicHeadClassifier
 from skltsynth.policy.guidance import as_guidance
+
+from ._toy import three_class_guidance_problem
 
 TINY = dict(train_steps=60, sampling_steps=5, hidden_dim=32, n_layers=1, batch_size=32)
 
@@ -16,12 +17,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 @pytest.fixture(scope="module")
 def problem():
-    rng = np.random.default_rng(0)
-    y = np.repeat([0, 1, 2], [60, 30, 10])
-    X = rng.standard_normal((y.size, 4)) + 2.5 * np.eye(3, 4)[y]
-    head = EpistemicHeadClassifier(max_epochs=15, head_max_epochs=5, device="cpu",
-                                   random_state=0).fit(X, y)
-    return X, y, head
+    return three_class_guidance_problem(2.5, max_epochs=15, head_max_epochs=5)
 
 
 @pytest.mark.parametrize("cls", [LatentDiffusionResampler, MemoryDDPMResampler])

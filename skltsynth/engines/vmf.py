@@ -364,8 +364,12 @@ class _BlockRunner:
 
 
 def _finish_block(mu, W, one_minus_W, v, out, rows):
-    """:func:`_directions` of one block, then its copy into ``out[rows]`` when ``v`` is a buffer."""
-    _directions(mu, W, one_minus_W, v)
+    """:func:`_directions` of one block, then its copy into ``out[rows]`` when ``v`` is a buffer.
+
+    ``mu`` is the block of the caller's mean directions, cast here to ``v``'s
+    device and dtype (on the worker thread, off the Gaussian draw's path).
+    """
+    _directions(mu.to(device=v.device, dtype=v.dtype), W, one_minus_W, v)
     if out is not None:
         out[rows] = v.to(device=out.device, dtype=out.dtype)
 
@@ -481,8 +485,8 @@ def sample_vmf(mu, kappa, random_state=None, *, device=None, generator=None, bat
                 v = out[rows] if in_place else torch.empty(
                     (rows.stop - start, d), dtype=work_dtype, device=device)
                 v.normal_(generator=generator)
-                runner.submit(_finish_block, mu_t[rows].to(device=device, dtype=work_dtype),
-                              W[block], one_minus_W[block], v, None if in_place else out, rows)
+                runner.submit(_finish_block, mu_t[rows], W[block], one_minus_W[block], v,
+                              None if in_place else out, rows)
     if single:
         out = out[0]
     return out if is_tensor else out.numpy()
