@@ -103,8 +103,7 @@ def _train(resampler, sample, plan, classes):
              "reference": np.asarray(y, np.float64) if quantile else None,
              "levels": getattr(fitted, "_levels", None)}
     if _interpolates(resampler, plan.task):
-        model.update(X=X, y=y, groups=np.repeat(groups, [len(sample[g][0]) for g in groups]),
-                     spread=bool(getattr(fitted, "spread", False)))
+        model.update(X=X, y=y, groups=np.repeat(groups, [len(sample[g][0]) for g in groups]))
     return model
 
 
@@ -122,8 +121,7 @@ def _draw(model, plan, seed, g, b, k, dtype, strength):
             group_counts=np.bincount(model["groups"], minlength=plan.n_groups),
             n_new={int(g): k}, bin_edges=plan.bin_edges)
         x0, targets = interpolate_in_pools(model["X"], model["y"], np.full(k, g),
-                                           rows_plan.seed_pool(min_rows=2), rng,
-                                           spread=model["spread"])
+                                           rows_plan.seed_pool(min_rows=2), rng)
         if strength < 1.0:
             x_start = torch.as_tensor(np.asarray(x0, dtype=np.float32))
     else:

@@ -47,7 +47,7 @@ def _smote_partners(X, pool, seeds, k_neighbors, rng):
     return neighbours[seeds, rng.integers(k, size=len(seeds))]
 
 
-def interpolate_in_pools(X, y, groups, pools, rng, k_neighbors=SMOTE_NEIGHBOURS, spread=False):
+def interpolate_in_pools(X, y, groups, pools, rng, k_neighbors=SMOTE_NEIGHBOURS):
     """SMOTE(R) rows: ``x_i + lam (x_j - x_i)`` within the pool of every row's group.
 
     For every row to make, a seed ``x_i`` is drawn from its group's pool, a
@@ -56,18 +56,6 @@ def interpolate_in_pools(X, y, groups, pools, rng, k_neighbors=SMOTE_NEIGHBOURS,
     is interpolated with the same weight, ``y_i + lam (y_j - y_i)`` (Torgo
     et al., 2013), so every row lies on a segment between two real rows with
     a consistent target.  A pool of one row yields copies of it.
-
-    A point on a segment is closer to every other point than the segment's
-    ends are, on average: ``E|q - x|^2 = (1 - lam)|q - x_i|^2 + lam|q - x_j|^2
-    - lam (1 - lam)|x_j - x_i|^2``.  In many dimensions SMOTE rows therefore
-    become *hubs*, the nearest neighbours of far more queries than real rows
-    are, and a nearest-neighbour head predicts their (rare) targets for
-    common queries.  With ``spread=True`` every row gets the per-coordinate
-    variance of the two-point mixture it stands for, ``x_i`` with weight
-    ``1 - lam`` and ``x_j`` with weight ``lam``:
-    ``x = x_i + lam d + sqrt(lam (1 - lam)) |d| * z``, ``d = x_j - x_i``,
-    ``z`` standard normal.  Then ``E|q - x|^2`` is the mixture's, and each
-    coordinate of rows between independent draws keeps its variance.
 
     Parameters
     ----------
@@ -83,8 +71,6 @@ def interpolate_in_pools(X, y, groups, pools, rng, k_neighbors=SMOTE_NEIGHBOURS,
         (:meth:`~skltsynth.policy.plan.ResamplingPlan.seed_pool`).
     rng : numpy.random.Generator
     k_neighbors : int, default=5
-    spread : bool, default=False
-        Add the two-point mixture's variance (see above); False is SMOTE(R).
 
     Returns
     -------
@@ -113,9 +99,6 @@ def interpolate_in_pools(X, y, groups, pools, rng, k_neighbors=SMOTE_NEIGHBOURS,
         lam = rng.random(where.size)
         a, b = X[pool[seeds]], X[pool[partners]]
         rows[where] = a + lam[:, None].astype(X.dtype) * (b - a)
-        if spread:
-            scale = np.sqrt(lam * (1.0 - lam))[:, None].astype(X.dtype)
-            rows[where] += scale * np.abs(b - a) * rng.standard_normal(a.shape).astype(X.dtype)
         if y is not None:
             ya, yb = y[pool[seeds]], y[pool[partners]]
             targets[where] = ya + lam * (yb - ya)

@@ -109,12 +109,8 @@ class LatentDiffusionResampler(BaseDiffusionResampler):
       ``priority_lambda=0`` is purely count-based (rarity);
     * **caps**: a bin receives at most ``ceil(bin_cap * n_b)`` rows, and none
       unless it and its two neighbouring bins hold at least
-      ``MIN_BIN_SUPPORT`` (5) real rows.  With the base plan's spread and total
-      (the defaults ``priority_lambda=None``, ``synthetic_ratio="auto"`` or None)
-      a bin gets ``min(its plan, its cap)``: rows a capped bin cannot take are
-      not made, since bins that asked for fewer (the head) do not need them.
-      With a number for either, rows a full bin cannot take go to the other
-      bins (:func:`skltsynth.policy.targets.capped_allocation`).  When
+      ``MIN_BIN_SUPPORT`` (5) real rows; rows a full bin cannot take go to
+      the other bins (:func:`skltsynth.policy.targets.capped_allocation`).  When
       the caps cannot hold the requested total, fewer rows are planned (and,
       when the total was the user's, ``synthetic_ratio`` set or ``None``, a
       ``UserWarning`` says so).  A bin of one or two isolated rows at an
@@ -177,14 +173,6 @@ class LatentDiffusionResampler(BaseDiffusionResampler):
         ("interpolation plus a learnt kernel").  ``"real"``: a real row of
         the pool, and the target of ``synthetic_target``.  ``"auto"``:
         ``"interpolate"`` for a continuous target, ``"real"`` for classes.
-    spread : bool, default=False
-        ``start="interpolate"``: give every start the per-coordinate variance
-        of the two real rows it lies between (``x_i + lam d +
-        sqrt(lam (1 - lam)) |d| z``, :func:`~skltsynth.resamplers._smoter.interpolate_in_pools`).
-        Points on segments are closer to everything than real rows are, so
-        without it a nearest-neighbour head finds synthetic rows (of rare
-        targets) among the neighbours of common queries far more often than
-        their share of the data.
     snap_discrete : bool or "auto", default="auto"
         Put every synthetic value of a discrete column (at least 10 real
         rows per distinct value on average, however many values: codes,
@@ -266,7 +254,6 @@ device, random_state, verbose
         "bin_cap": [Interval(numbers.Real, 0, None, closed="neither")],
         "condition": [StrOptions({"quantile", "value"})],
         "start": [StrOptions({"auto", "interpolate", "real"})],
-        "spread": ["boolean"],
         "snap_discrete": ["boolean", StrOptions({"auto"})],
         "gate_quantile": [Interval(numbers.Real, 0, 1, closed="right"), None],
         "max_retries": [Interval(numbers.Integral, 0, None, closed="left")],
@@ -298,7 +285,6 @@ device, random_state, verbose
         bin_cap=10.0,
         condition="quantile",
         start="auto",
-        spread=False,
         snap_discrete="auto",
         gate_quantile=0.95,
         max_retries=1,
@@ -347,13 +333,7 @@ device, random_state, verbose
                 shares = priority_shares(counts.astype(np.float64), errors, lam=lam)
             supported = neighbourhood_counts(counts, 1) >= MIN_BIN_SUPPORT
             caps = np.where(supported, np.ceil(float(self.bin_cap) * counts), 0).astype(np.int64)
-            if self.priority_lambda is None and ratio is None:
-                # the base plan itself: a bin gets what it asks for, up to its cap.  Rows a
-                # capped bin cannot take are not made; moved to the bins that asked for
-                # fewer, they would undo the flattening (and most would land in the head).
-                n_new = np.minimum(base, caps)
-            else:
-                n_new = capped_allocation(shares, caps, total)
+            n_new = capped_allocation(shares, caps, total)
             if n_new.sum() < total and self.synthetic_ratio != "auto":  # a request of the user
                 warnings.warn(
                     f"{type(self).__name__}: the data supports {int(n_new.sum())} of the "
@@ -404,8 +384,7 @@ device, random_state, verbose
         """
         classes = plan.task == "classification"
         if self._start_mode(plan.task) == "interpolate":
-            x0, targets = interpolate_in_pools(X, None if classes else y, groups, pools, self._rng,
-                                               spread=self.spread)
+            x0, targets = interpolate_in_pools(X, None if classes else y, groups, pools, self._rng)
             if classes:
                 targets = plan.group_values[groups]
             x_start = (None if self._strength(plan.task) >= 1.0
