@@ -12,6 +12,7 @@ dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
 
 import dask  # noqa: E402
+from sklearn.base import clone  # noqa: E402
 
 from skltsynth import MemoryDDPMResampler, VMFKDEResampler  # noqa: E402
 from skltsynth.distributed import DaskResampler  # noqa: E402
@@ -277,3 +278,26 @@ def test_string_labels_and_numpy_input(client):
     X_out, y_out = dask.compute(X_res, y_res)
     np.testing.assert_array_equal(X_out, X_mem)
     assert y_out.tolist() == y_mem.tolist()
+
+
+def test_latent_diffusion_plan_keeps_the_in_memory_caps(client):
+    """LatentDiff caps a DIR bin at bin_cap x its real rows and skips bins without support;
+    the distributed plan (from the bin counts) is the in-memory one, not the uncapped
+    flattening plan (issue 14: hundreds of rows conditioned on one-row bins)."""
+    from skltsynth import LatentDiffusionResampler
+    from skltsynth.resamplers._smoter import SMOTER
+
+    rng = np.random.default_rng(1)
+    y = np.r_[rng.normal(0, 0.5, 200), np.exp(np.linspace(1.0, 2.5, 12))]
+    X = np.c_[y, np.sin(y), 0.1 * rng.standard_normal((len(y), 3))]
+    r = LatentDiffusionResampler(random_state=0, train_steps=20, sampling_steps=3, hidden_dim=16,
+                                 n_layers=1, batch_size=32, n_bins=12, gate_quantile=None)
+    in_memory = dict(clone(r).fit(X, y).sampling_strategy_)
+    uncapped = dict(SMOTER(n_bins=12, random_state=0).fit(X, y).sampling_strategy_)
+    counts = np.bincount(assign_bins(y, clone(r).fit(X, y).bin_edges_), minlength=12)
+    over = lambda plan: [b for b, k in plan.items() if k > r.bin_cap * counts[b]]
+    assert over(uncapped) and not over(in_memory)  # the case: the flat plan exceeds the caps
+    dr = DaskResampler(r)
+    X_res, y_res = dr.fit_resample(*_dask(X, y, 50))
+    assert dict(dr.sampling_strategy_) == in_memory
+    assert len(dask.compute(y_res)[0]) == len(y) + sum(in_memory.values())

@@ -19,6 +19,7 @@ from sklearn.base import clone
 from ..resamplers.base import BaseEmbeddingResampler
 from ..policy.plan import ResamplingPlan
 from ..policy.targets import _check_edges, assign_bins, bin_edges
+from ._diffusion import labels_plan
 from ._inputs import check_y_block
 
 __all__ = ["GroupLayout", "distributed_plan", "group_index"]
@@ -158,7 +159,9 @@ def distributed_plan(resampler, y):
     # the global checks of the in-memory path (two classes, a non-constant target)
     summary = classes if task == "classification" else np.array([y_values.min(), y_values.max()])
     planner._check_inputs(np.zeros((len(summary), 1)), summary)
-    plan, strategy = BaseEmbeddingResampler._plan(planner, None, y_values, task)
+    # the resampler's own plan where it needs only the labels (LatentDiff's per-bin caps)
+    planned = labels_plan(planner, y_values, task)
+    plan, strategy = planned or BaseEmbeddingResampler._plan(planner, None, y_values, task)
     rep = plan.seed_pool(min_rows=2)
     pools = {g: np.unique(plan.groups[rows]).tolist() for g, rows in rep.items()}
     plan.groups = np.zeros(0, dtype=np.int64)
