@@ -292,9 +292,10 @@ def test_latent_diffusion_plan_keeps_the_in_memory_caps(client):
     X = np.c_[y, np.sin(y), 0.1 * rng.standard_normal((len(y), 3))]
     r = LatentDiffusionResampler(random_state=0, train_steps=20, sampling_steps=3, hidden_dim=16,
                                  n_layers=1, batch_size=32, n_bins=12, gate_quantile=None)
-    in_memory = dict(clone(r).fit(X, y).sampling_strategy_)
+    fitted = clone(r).fit(X, y)  # fit computes the plan only
+    in_memory = dict(fitted.sampling_strategy_)
     uncapped = dict(SMOTER(n_bins=12, random_state=0).fit(X, y).sampling_strategy_)
-    counts = np.bincount(assign_bins(y, clone(r).fit(X, y).bin_edges_), minlength=12)
+    counts = np.bincount(assign_bins(y, fitted.bin_edges_), minlength=12)
     over = lambda plan: [b for b, k in plan.items() if k > r.bin_cap * counts[b]]
     assert over(uncapped) and not over(in_memory)  # the case: the flat plan exceeds the caps
     dr = DaskResampler(r)

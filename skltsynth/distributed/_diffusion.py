@@ -31,7 +31,7 @@ from sklearn.base import clone
 from .._random import derive_rng, torch_generator
 from .._torch_utils import resolve_device
 
-__all__ = ["check_diffusion", "diffusion_synthetic_parts", "is_diffusion", "labels_plan"]
+__all__ = ["check_diffusion", "diffusion_synthetic_parts", "is_diffusion"]
 
 #: Stream purpose of the distributed diffusion draws.
 _DRAW_STREAM = 102
@@ -66,34 +66,6 @@ def check_diffusion(resampler, task):
             "sampling_strategy, capped per bin as in memory; priority_lambda (a model fitted on "
             "all rows) is not applied.",
             UserWarning, stacklevel=3)
-
-
-def labels_plan(planner, y_values, task):
-    """LatentDiff's own plan from the labels alone, or None for other resamplers.
-
-    LatentDiff caps every DIR bin at ``bin_cap`` times its real rows and gives
-    none to a bin whose neighbourhood holds fewer than ``MIN_BIN_SUPPORT``
-    rows; those caps need only the bin counts, so the distributed plan is the
-    in-memory one.  ``priority_lambda`` (a model fitted on all rows) is not
-    applied (:func:`check_diffusion` warns).
-
-    Parameters
-    ----------
-    planner : BaseEmbeddingResampler
-        A validated clone, binning parameters resolved.
-    y_values : ndarray
-        Labels with the counts of ``y`` (see ``distributed_plan``).
-    task : str
-
-    Returns
-    -------
-    (plan, strategy) or None
-    """
-    from ..resamplers.latent_diffusion import LatentDiffusionResampler
-
-    if not isinstance(planner, LatentDiffusionResampler):
-        return None
-    return planner.set_params(priority_lambda=None)._plan(None, y_values, task)
 
 
 def _interpolates(resampler, task):

@@ -16,10 +16,8 @@ import dask
 import numpy as np
 from sklearn.base import clone
 
-from ..resamplers.base import BaseEmbeddingResampler
 from ..policy.plan import ResamplingPlan
 from ..policy.targets import _check_edges, assign_bins, bin_edges
-from ._diffusion import labels_plan
 from ._inputs import check_y_block
 
 __all__ = ["GroupLayout", "distributed_plan", "group_index"]
@@ -159,9 +157,12 @@ def distributed_plan(resampler, y):
     # the global checks of the in-memory path (two classes, a non-constant target)
     summary = classes if task == "classification" else np.array([y_values.min(), y_values.max()])
     planner._check_inputs(np.zeros((len(summary), 1)), summary)
-    # the resampler's own plan where it needs only the labels (LatentDiff's per-bin caps)
-    planned = labels_plan(planner, y_values, task)
-    plan, strategy = planned or BaseEmbeddingResampler._plan(planner, None, y_values, task)
+    # the resampler's own plan, as in memory (LatentDiff's per-bin caps need only the
+    # counts); a priority over a model's errors needs the rows and is not applied
+    # (check_diffusion warns)
+    if "priority_lambda" in planner.get_params():
+        planner.set_params(priority_lambda=None)
+    plan, strategy = planner._plan(None, y_values, task)
     rep = plan.seed_pool(min_rows=2)
     pools = {g: np.unique(plan.groups[rows]).tolist() for g, rows in rep.items()}
     plan.groups = np.zeros(0, dtype=np.int64)
