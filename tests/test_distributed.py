@@ -253,6 +253,30 @@ def test_latent_diffusion_regression_counts_as_planned(client):
         DaskResampler(r.set_params(strength=0.5, start="real")).fit_resample(*_dask(X, y, 30))
 
 
+def test_latent_diffusion_moves_targets_with_rows_as_in_memory(client):
+    """retarget (a ridge model of the gathered sample) runs on the workers: same rows,
+    targets that keep the interpolation's residual under that model."""
+    from skltsynth import LatentDiffusionResampler
+    from skltsynth.policy.retarget import LinearRetarget
+
+    rng = np.random.default_rng(0)
+    y = np.r_[rng.uniform(0, 1, 80), rng.uniform(1, 3, 12)]
+    X = np.c_[y, np.sin(y), 0.1 * rng.standard_normal((len(y), 4))]
+    r = LatentDiffusionResampler(random_state=0, train_steps=20, sampling_steps=3, hidden_dim=16,
+                                 n_layers=1, batch_size=32, n_bins=6, gate_quantile=None)
+    out = {}
+    for retarget in ("ridge", None):
+        X_res, y_res = DaskResampler(clone(r).set_params(retarget=retarget)).fit_resample(
+            *_dask(X, y, 30))
+        out[retarget] = dask.compute(X_res, y_res)
+    (X_a, y_a), (X_b, y_b) = out["ridge"], out[None]
+    np.testing.assert_array_equal(X_a, X_b)
+    coef = LinearRetarget().fit(X, y).coef_
+    spread = lambda Xf, yf: float(np.std(Xf[len(y):] @ coef - yf[len(y):]))
+    assert spread(X_a, y_a) < spread(X_b, y_b)
+    assert y.min() <= y_a[len(y):].min() and y_a[len(y):].max() <= y.max()
+
+
 def test_merged_reservoirs_are_uniform_samples():
     # rows 0..n-1 split in two streams: every row ends in the merged sample with
     # probability size / n

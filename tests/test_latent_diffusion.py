@@ -257,6 +257,36 @@ def test_skewed_target_new_user_case_does_not_harm():
     assert mse(X_res, y_res) <= 1.1 * mse(X_tr, y_tr)
 
 
+def test_retarget_keeps_a_linear_head_from_flattening_on_the_rare_range():
+    """The denoiser moves interpolated starts by what the target does not explain; to a
+    ridge head that is noise in the features, which flattens its slope: on issue 14's
+    new-user case the top decile got worse than without resampling.  ``retarget``
+    moves the target with the row (same rows, other targets)."""
+    from sklearn.datasets import make_regression
+
+    from skltsynth.policy.retarget import LinearRetarget
+
+    X, y = make_regression(n_samples=400, n_features=12, n_informative=6, noise=5,
+                           random_state=3)
+    y = np.exp(y / y.std())
+    X_tr, y_tr, X_te, y_te = X[:300], y[:300], X[300:], y[300:]
+    top = y_te >= np.quantile(y_te, 0.9)
+    top_mae = lambda Xf, yf: float(np.abs(Ridge(1.0).fit(Xf, yf).predict(X_te) - y_te)[top].mean())
+    out = {}
+    for retarget in ("ridge", None):
+        res = LatentDiffusionResampler(random_state=0, retarget=retarget,
+                                       **{**TINY, "train_steps": 150, "hidden_dim": 64})
+        out[retarget] = res.fit_resample(X_tr, y_tr)
+    (X_a, y_a), (X_b, y_b) = out["ridge"], out[None]
+    np.testing.assert_array_equal(X_a, X_b)
+    assert not np.allclose(y_a[300:], y_b[300:])
+    coef = LinearRetarget().fit(X_tr, y_tr).coef_
+    spread = lambda Xf, yf: float(np.std(Xf[300:] @ coef - yf[300:]))
+    assert spread(X_a, y_a) < 0.85 * spread(X_b, y_b)
+    assert top_mae(X_a, y_a) < min(top_mae(X_tr, y_tr), top_mae(X_b, y_b))
+    assert y_tr.min() <= y_a[300:].min() and y_a[300:].max() <= y_tr.max()
+
+
 def test_gate_drops_rows_it_rejects_and_reports_them():
     X, y = _regression()
     res = LatentDiffusionResampler(synthetic_ratio=0.3, gate_quantile=0.05, max_retries=0,

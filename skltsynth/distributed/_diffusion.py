@@ -15,8 +15,9 @@ ongoing refactor of those classes touches one module here.
   ``condition="quantile"`` -- for a continuous condition).  LatentDiff on a
   continuous target starts every row, as in memory, from a SMOTER
   interpolation between two sample rows of the bin's pool (SDEdit below
-  ``strength=1``), with the interpolated target, and puts discrete columns on
-  their levels; the quality gate is not applied on this path.
+  ``strength=1``), with the interpolated target, puts discrete columns on
+  their levels and moves the target with the row (``retarget``, fitted on
+  the gathered sample); the quality gate is not applied on this path.
 """
 
 from __future__ import annotations
@@ -81,7 +82,8 @@ def _train(resampler, sample, plan, classes):
 
     Returns a dict: the trained ``engine`` (on CPU); for a continuous
     condition the ``reference`` targets of the quantile condition (or None);
-    the ``levels`` of the discrete columns (or None); and, when the rows start
+    the ``levels`` of the discrete columns (or None); the fitted ``retarget``
+    model of LatentDiff (or None); and, when the rows start
     from interpolations (LatentDiff on a continuous target), the sample rows
     ``X``, ``y`` and their ``groups``.
     """
@@ -102,7 +104,8 @@ def _train(resampler, sample, plan, classes):
     quantile = plan.task == "regression" and getattr(fitted, "condition", None) == "quantile"
     model = {"engine": fitted.engine_.to_cpu_state(),  # BaseDiffusionResampler's one engine
              "reference": np.asarray(y, np.float64) if quantile else None,
-             "levels": getattr(fitted, "_levels", None)}
+             "levels": getattr(fitted, "_levels", None),
+             "retarget": getattr(fitted, "_retarget", None)}
     if _interpolates(resampler, plan.task):
         model.update(X=X, y=y, groups=np.repeat(groups, [len(sample[g][0]) for g in groups]))
     return model
@@ -139,6 +142,8 @@ def _draw(model, plan, seed, g, b, k, dtype, strength):
     rows = rows.detach().cpu().numpy().astype(dtype, copy=False)
     if model["levels"] is not None:
         rows = model["levels"].transform(rows)
+    if model["retarget"] is not None:  # LatentDiff's targets of moved starts, as in memory
+        targets = model["retarget"].transform(x0, rows, targets)
     return rows, targets
 
 

@@ -28,6 +28,7 @@ from .base import SyntheticRows
 from ..policy.priority import bin_errors
 from ..policy.levels import DiscreteLevels
 from ..policy.quality import MahalanobisGate
+from ..policy.retarget import LinearRetarget
 from ..policy.targets import (
     assign_bins,
     capped_allocation,
@@ -181,6 +182,17 @@ class LatentDiffusionResampler(BaseDiffusionResampler):
         (:class:`skltsynth.policy.levels.DiscreteLevels`); embedding columns
         are continuous and never changed.  ``"auto"``: for a continuous
         target, not for classes.
+    retarget : {"ridge"} or None, default="ridge"
+        Regression with interpolated starts below ``strength=1``: after the
+        denoiser moves a start
+        ``x0`` by ``d``, its target moves by ``w . d``, ``w`` the slope of a
+        ridge regression (``RidgeCV`` on standardised features) of the real
+        rows, clipped to the real targets' range
+        (:class:`skltsynth.policy.retarget.LinearRetarget`).  The row then
+        keeps the interpolation's residual under that model; without it the
+        part of ``d`` the target does not explain is noise in the features
+        that flattens a linear head's slope over the rare range.  None keeps
+        the interpolated target.
     gate_quantile : float in (0, 1] or None, default=0.95
         Mahalanobis gate: a synthetic row is kept when its distance to the
         shrunk Gaussian of its bin/class is within this quantile of the real
@@ -255,6 +267,7 @@ device, random_state, verbose
         "condition": [StrOptions({"quantile", "value"})],
         "start": [StrOptions({"auto", "interpolate", "real"})],
         "snap_discrete": ["boolean", StrOptions({"auto"})],
+        "retarget": [StrOptions({"ridge"}), None],
         "gate_quantile": [Interval(numbers.Real, 0, 1, closed="right"), None],
         "max_retries": [Interval(numbers.Integral, 0, None, closed="left")],
     }
@@ -286,6 +299,7 @@ device, random_state, verbose
         condition="quantile",
         start="auto",
         snap_discrete="auto",
+        retarget="ridge",
         gate_quantile=0.95,
         max_retries=1,
         sampling_strategy="auto",
@@ -397,6 +411,8 @@ device, random_state, verbose
             cond_type=self._cond_type(plan), x_start=x_start, generator=generator, dtype=X.dtype)
         if self._levels is not None:
             rows = self._levels.transform(rows)
+        if self._retarget is not None:
+            targets = self._retarget.transform(x0, rows, targets)
         return rows, targets
 
     @staticmethod
@@ -418,6 +434,9 @@ device, random_state, verbose
         snap = not classes if self.snap_discrete == "auto" else bool(self.snap_discrete)
         self._levels = DiscreteLevels().fit(X) if snap else None
         interpolate = self._start_mode(plan.task) == "interpolate"
+        moves_starts = interpolate and not classes and self._strength(plan.task) < 1.0
+        self._retarget = (LinearRetarget(random_state=self._rng).fit(X, y)
+                          if moves_starts and self.retarget is not None else None)
         pools = (plan.seed_pool(min_rows=2)
                  if interpolate or self._strength(plan.task) < 1.0 else None)
         generator = self._torch_generator()
