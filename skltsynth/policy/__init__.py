@@ -2,13 +2,14 @@
 
 Between the estimators (:mod:`skltsynth.resamplers`, :mod:`skltsynth.heads`)
 and the torch engines (:mod:`skltsynth.engines`); nothing here fits a model of
-the data itself.
+the data itself beyond quick linear ones (the priority model, the retarget slope).
 
 * :mod:`.targets` -- classes and DIR bins, LDS weights, the resampling plan;
 * :mod:`.allocation` -- how many synthetic rows each class or bin gets;
 * :mod:`.priority` -- LatentDiff's priority model (which groups need rows);
 * :mod:`.quality` -- the Mahalanobis quality gate;
 * :mod:`.levels` -- discrete tabular columns: synthetic values put on their levels;
+* :mod:`.retarget` -- targets of rows the denoiser moved, moved by a ridge model of the real rows;
 * :mod:`.confidence` -- Memory-DDPM's confidence weights;
 * :mod:`.guidance` -- the one guidance object, :class:`~.guidance.LongtailGuidance`.
 """

@@ -18,14 +18,16 @@ without any synthetic rows (top-decile MAE 1.03-1.15x plain at seeds 0-2).
 each target by the change it predicts for the move, ``t + w . d``, clipped to
 the real targets' range: the denoised row keeps the start's residual under
 that model (``w . (x0 + d) - (t + w . d) = w . x0 - t``).  Measured on the
-validation splits (seed 0, LatentDiff's plan and defaults otherwise):
-fair, randhie and STS-B-DIR were level with every head (within 0.02 of
-plain's error, mostly lower); on the new-user case's test split, seeds 0-2,
-it took the ridge head's top-decile MAE from 1.03-1.15x to 0.99x of plain
-and HistGradientBoosting's from 0.85-1.08x to 0.77-0.89x.  Removing the
-component of ``d`` along ``w`` instead (the target kept, the row moved) was
-worse on fair's kNN and randhie's MLP and on STS-B-DIR's MLP (few-shot 1.48x
-plain against 0.94x).
+validation splits (seed 0, ratios to no resampling): fair and randhie within
+0.02 of the former rows with every head, most cells lower; STS-B-DIR's top
+decile lower for Ridge and kNN (1.053 -> 1.025, 1.078 -> 1.044), the MLP's
+few-shot error, which moves by 0.14 between seeds, higher (0.95 -> 1.15; on
+the test split, seeds 0-2, it went from 1.06 to 0.95).  On the new-user
+case's test split, seeds 0-2, the ridge head's top-decile MAE went from
+1.03-1.15x to 0.99-1.00x of plain and HistGradientBoosting's from
+0.85-1.08x to 0.77-0.93x.  Removing the component of ``d`` along ``w``
+instead (the target kept, the row moved) was worse on fair's kNN and on the
+MLP of randhie and STS-B-DIR (numbers in the LatentDiff user guide).
 """
 
 from __future__ import annotations
