@@ -49,3 +49,13 @@ def test_bad_shapes_are_named():
     X, y = _linear()
     with pytest.raises(ValueError, match=r"shape \(n, d\)"):
         LinearRetarget().fit(X, y[:-1])
+
+
+def test_float32_rows_give_the_float64_shift():
+    X, y = _linear()
+    r = LinearRetarget().fit(X.astype(np.float32), y)
+    x0 = X[:20].astype(np.float32)
+    moved = x0 + np.float32(0.01)
+    out = r.transform(x0, moved, y[:20])
+    assert out.dtype == np.float64
+    np.testing.assert_allclose(out, y[:20] + (moved.astype(np.float64) - x0) @ r.coef_, rtol=1e-5)

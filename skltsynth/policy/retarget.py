@@ -87,15 +87,15 @@ class LinearRetarget:
 
     def fit(self, X, y):
         """Fit the ridge model on (a sample of) the real rows ``X``, ``y``."""
-        X = np.asarray(X, dtype=np.float64)
-        y = np.asarray(y, dtype=np.float64)
+        X, y = np.asarray(X), np.asarray(y, dtype=np.float64)
         if X.ndim != 2 or y.shape != (X.shape[0],):
             raise ValueError(f"LinearRetarget.fit takes X of shape (n, d) and y of shape (n,); "
                              f"got {X.shape} and {y.shape}.")
-        if X.shape[0] > self.max_rows:
-            rows = check_random_state(self.random_state).choice(X.shape[0], self.max_rows,
-                                                                replace=False)
-            X, y = X[np.sort(rows)], y[np.sort(rows)]
+        if X.shape[0] > self.max_rows:  # sample before the float64 copy: memory stays bounded
+            rows = np.sort(check_random_state(self.random_state).choice(
+                X.shape[0], self.max_rows, replace=False))
+            X, y = X[rows], y[rows]
+        X = X.astype(np.float64, copy=False)
         scaler = StandardScaler().fit(X)
         ridge = RidgeCV(alphas=RIDGE_ALPHAS).fit(scaler.transform(X), y)
         self.coef_ = ridge.coef_ / scaler.scale_
@@ -119,5 +119,6 @@ class LinearRetarget:
         -------
         ndarray of shape (n_rows,)
         """
-        shift = (np.asarray(x_moved, np.float64) - np.asarray(x_start, np.float64)) @ self.coef_
+        move = np.asarray(x_moved) - np.asarray(x_start)  # in the rows' dtype: no float64 copy
+        shift = move @ self.coef_.astype(move.dtype if move.dtype.kind == "f" else np.float64)
         return np.clip(np.asarray(targets, np.float64) + shift, *self.target_range_)
