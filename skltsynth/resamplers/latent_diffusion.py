@@ -189,10 +189,10 @@ class LatentDiffusionResampler(BaseDiffusionResampler):
         target, not for classes.
     retarget : {"ridge"} or None, default="ridge"
         Regression with interpolated starts below ``strength=1``: after the
-        denoiser moves a start
-        ``x0`` by ``d``, its target moves by ``w . d``, ``w`` the slope of a
-        ridge regression (``RidgeCV`` on standardised features) of the real
-        rows, clipped to the real targets' range
+        denoiser moves a start ``x0`` by ``d``, its target moves by
+        ``w . d``, ``w`` the slope of a ridge regression (``RidgeCV`` on
+        standardised features) of the real rows, clipped to the real
+        targets' range
         (:class:`skltsynth.policy.retarget.LinearRetarget`).  The row then
         keeps the interpolation's residual under that model; without it the
         part of ``d`` the target does not explain is noise in the features
