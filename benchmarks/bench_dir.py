@@ -24,7 +24,9 @@ Run from the repository root::
 
     python benchmarks/bench_dir.py --seeds 0 1 2 --engine small
 
-It writes ``docs/benchmark/dir/results.md`` and ``results.json``.
+It writes ``docs/benchmark/dir/results.md`` and ``results.json``.  ``--new-user``
+runs issue 14's new-user case (``new_user_case.md``), ``--natural`` it and three
+more skewed targets on random splits, a natural test (``natural_cases.md``).
 """
 
 from __future__ import annotations
@@ -187,40 +189,63 @@ def run(names, seeds, engine, smogn_max_rows, head_names, split="test", settings
     return rows
 
 
-def new_user_case(seeds, settings=None):
-    """Issue 14's new-user case at full size: a skewed target, a random 75/25 split.
+def _natural_sets():
+    """Skewed targets on synthetic features, split at random 75/25 (a natural test).
 
-    ``make_regression(n_samples=1500, n_features=32, n_informative=12, noise=5,
-    random_state=3)``, ``y = exp(y / y.std())``; heads Ridge(1.0),
-    KNeighborsRegressor(10), HistGradientBoostingRegressor; test MSE and
-    top-decile MAE, plain and with LatentDiff's defaults.
+    ``new-user``: issue 14's case (``make_regression(1500, 32, n_informative=12,
+    noise=5, random_state=3)``, ``y = exp(y / y.std())``); the others were not
+    used to choose any default: ``exp`` of another linear target, a target not
+    monotone in the features (``z ** 2``) and ``exp`` of Friedman's first function.
     """
-    from sklearn.datasets import make_regression
+    from sklearn.datasets import make_friedman1, make_regression
+
+    X, z = make_regression(n_samples=1500, n_features=32, n_informative=12, noise=5,
+                           random_state=3)
+    yield "new-user", X, np.exp(z / z.std())
+    X, z = make_regression(n_samples=2000, n_features=20, n_informative=8, noise=10,
+                           random_state=11)
+    yield "exp-linear", X, np.exp(z / z.std())
+    X, z = make_regression(n_samples=2000, n_features=20, n_informative=8, noise=10,
+                           random_state=12)
+    yield "squared-linear", X, (z / z.std()) ** 2
+    X, z = make_friedman1(n_samples=2000, n_features=10, noise=1.0, random_state=0)
+    yield "exp-friedman1", X, np.exp(z / 5)
+
+
+def natural_cases(seeds, settings=None, names=("new-user",)):
+    """Issue 14's new-user case (and the other natural sets) at full size.
+
+    Heads Ridge(1.0), KNeighborsRegressor(10), HistGradientBoostingRegressor;
+    test MSE and top-decile MAE, plain and with LatentDiff's defaults (changed
+    by ``settings``), on the test part of a random 75/25 split.
+    """
     from sklearn.model_selection import train_test_split
 
-    X, y = make_regression(n_samples=1500, n_features=32, n_informative=12, noise=5,
-                           random_state=3)
-    y = np.exp(y / y.std())
-    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, random_state=0)
-    top = y_te >= np.quantile(y_te, 0.9)
     heads = {"Ridge(1.0)": lambda s: Ridge(1.0), "kNN10": lambda s: KNeighborsRegressor(10),
              "HGB": lambda s: HistGradientBoostingRegressor(random_state=s)}
-    lines = ["# New-user case of issue 14 (test split of a random 75/25 split; "
+    lines = ["# Natural splits of issue 14 (test split of a random 75/25 split; "
              f"LatentDiff defaults{_settings_text(settings)}, seeds "
              f"{', '.join(map(str, seeds))})", "",
-             "| head | seed | MSE plain | MSE LatentDiff | ratio | top-decile MAE plain "
-             "| top-decile MAE LatentDiff | ratio | rows added |", "|---|---|---|---|---|---|---|---|---|"]
-    for seed in seeds:
-        res = LatentDiffusionResampler(random_state=seed, **(settings or {}))
-        X_res, y_res = res.fit_resample(X_tr, y_tr)
-        for name, make in heads.items():
-            errs = []
-            for Xf, yf in ((X_tr, y_tr), (X_res, y_res)):
-                p = make(seed).fit(Xf, yf).predict(X_te)
-                errs.append((float(((p - y_te) ** 2).mean()), float(np.abs(p - y_te)[top].mean())))
-            (m0, t0), (m1, t1) = errs
-            lines.append(f"| {name} | {seed} | {m0:.3f} | {m1:.3f} | {m1 / m0:.3f} | {t0:.3f} "
-                         f"| {t1:.3f} | {t1 / t0:.3f} | {res.n_synthetic_} |")
+             "| set | head | seed | MSE plain | MSE LatentDiff | ratio | top-decile MAE plain "
+             "| top-decile MAE LatentDiff | ratio | rows added |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for name, X, y in _natural_sets():
+        if name not in names:
+            continue
+        X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, random_state=0)
+        top = y_te >= np.quantile(y_te, 0.9)
+        for seed in seeds:
+            res = LatentDiffusionResampler(random_state=seed, **(settings or {}))
+            X_res, y_res = res.fit_resample(X_tr, y_tr)
+            for head, make in heads.items():
+                errs = []
+                for Xf, yf in ((X_tr, y_tr), (X_res, y_res)):
+                    p = make(seed).fit(Xf, yf).predict(X_te)
+                    errs.append((float(((p - y_te) ** 2).mean()),
+                                 float(np.abs(p - y_te)[top].mean())))
+                (m0, t0), (m1, t1) = errs
+                lines.append(f"| {name} | {head} | {seed} | {m0:.3f} | {m1:.3f} | {m1 / m0:.3f} "
+                             f"| {t0:.3f} | {t1:.3f} | {t1 / t0:.3f} | {res.n_synthetic_} |")
     return "\n".join(lines) + "\n"
 
 
@@ -265,11 +290,15 @@ def main():
                          "parallel) instead of running")
     ap.add_argument("--new-user", action="store_true",
                     help="only the new-user case of issue 14 (writes new_user_case.md)")
+    ap.add_argument("--natural", action="store_true",
+                    help="the new-user case and three more skewed targets on natural splits "
+                         "(writes natural_cases.md)")
     args = ap.parse_args()
-    if args.new_user:
+    if args.new_user or args.natural:
         args.out.mkdir(parents=True, exist_ok=True)
-        text = new_user_case(args.seeds, _parse_settings(args.set))
-        (args.out / "new_user_case.md").write_text(text)
+        names = [name for name, _, _ in _natural_sets()] if args.natural else ["new-user"]
+        text = natural_cases(args.seeds, _parse_settings(args.set), names)
+        (args.out / ("natural_cases.md" if args.natural else "new_user_case.md")).write_text(text)
         print(text)
         return
     if args.from_json:
