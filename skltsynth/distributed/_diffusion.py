@@ -17,7 +17,8 @@ ongoing refactor of those classes touches one module here.
   interpolation between two sample rows of the bin's pool (SDEdit below
   ``strength=1``), with the interpolated target, puts discrete columns on
   their levels and moves the target with the row (``retarget``, fitted on
-  the gathered sample); the quality gate is not applied on this path.
+  the gathered sample); the quality gates (``gate_quantile``,
+  ``target_gate``) are not applied on this path.
 """
 
 from __future__ import annotations
@@ -97,6 +98,9 @@ def _train(resampler, sample, plan, classes):
     key = classes[first] if plan.task == "classification" else first
     ask = {key: len(sample[first][0]) + 1}
     params = {"sampling_strategy": ask, "target_type": plan.task, "verbose": False}
+    # the quality gates are not applied on this path: not fitted for the one row asked
+    params.update({k: None for k in ("gate_quantile", "target_gate")
+                   if k in resampler.get_params()})
     if plan.task == "regression":
         params.update(n_bins=plan.bin_edges, bin_width=None)
     fitted = clone(resampler).set_params(**params)

@@ -47,7 +47,8 @@ def _smote_partners(X, pool, seeds, k_neighbors, rng):
     return neighbours[seeds, rng.integers(k, size=len(seeds))]
 
 
-def interpolate_in_pools(X, y, groups, pools, rng, k_neighbors=SMOTE_NEIGHBOURS):
+def interpolate_in_pools(X, y, groups, pools, rng, k_neighbors=SMOTE_NEIGHBOURS,
+                         return_pairs=False):
     """SMOTE(R) rows: ``x_i + lam (x_j - x_i)`` within the pool of every row's group.
 
     For every row to make, a seed ``x_i`` is drawn from its group's pool, a
@@ -71,12 +72,17 @@ def interpolate_in_pools(X, y, groups, pools, rng, k_neighbors=SMOTE_NEIGHBOURS)
         (:meth:`~skltsynth.policy.plan.ResamplingPlan.seed_pool`).
     rng : numpy.random.Generator
     k_neighbors : int, default=5
+    return_pairs : bool, default=False
+        Also return every row's parents and weight.
 
     Returns
     -------
     rows : ndarray of shape (m, d), dtype of ``X``
     targets : ndarray of shape (m,) or None
         Interpolated targets (None when ``y`` is None).
+    pairs : tuple of three ndarrays of shape (m,)
+        Only with ``return_pairs``: the indices (into ``X``) of every row's
+        seed and partner, and its weight ``lam``.
 
     Examples
     --------
@@ -90,19 +96,19 @@ def interpolate_in_pools(X, y, groups, pools, rng, k_neighbors=SMOTE_NEIGHBOURS)
     """
     groups = np.asarray(groups, dtype=np.int64)
     rows = np.empty((groups.size, X.shape[1]), dtype=X.dtype)
-    targets = None if y is None else np.empty(groups.size, dtype=np.float64)
+    first, second = np.empty(groups.size, np.int64), np.empty(groups.size, np.int64)
+    weight = np.empty(groups.size)
     for g in dict.fromkeys(groups.tolist()):  # groups in order of appearance
         where = np.flatnonzero(groups == g)
         pool = np.asarray(pools[g])
         seeds = rng.integers(len(pool), size=where.size)
         partners = _smote_partners(X, pool, seeds, k_neighbors, rng)
         lam = rng.random(where.size)
+        first[where], second[where], weight[where] = pool[seeds], pool[partners], lam
         a, b = X[pool[seeds]], X[pool[partners]]
         rows[where] = a + lam[:, None].astype(X.dtype) * (b - a)
-        if y is not None:
-            ya, yb = y[pool[seeds]], y[pool[partners]]
-            targets[where] = ya + lam * (yb - ya)
-    return rows, targets
+    targets = None if y is None else y[first] + weight * (y[second] - y[first])
+    return (rows, targets, (first, second, weight)) if return_pairs else (rows, targets)
 
 
 class _PoolSampler(BaseEmbeddingResampler):

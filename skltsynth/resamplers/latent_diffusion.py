@@ -29,6 +29,7 @@ from ..policy.priority import bin_errors
 from ..policy.levels import DiscreteLevels
 from ..policy.quality import MahalanobisGate
 from ..policy.retarget import LinearRetarget
+from ..policy.target_gate import PairTargetGate
 from ..policy.targets import (
     assign_bins,
     capped_allocation,
@@ -122,7 +123,9 @@ class LatentDiffusionResampler(BaseDiffusionResampler):
       ``synthetic_ratio`` do not apply; ``synthetic_ratio`` must be None).
 
     **Which rows are kept**: every candidate is scored by the Mahalanobis
-    gate of its bin (or class); rejected candidates are redrawn
+    gate of its bin (or class) and, for an interpolated row of a continuous
+    target, by the target gate (is its target what its parents imply?);
+    rejected candidates are redrawn
     ``max_retries`` times, and those still rejected are *dropped*: the bin
     gets fewer rows.  ``sampling_strategy_`` and ``n_synthetic_`` then report
     the rows actually generated and ``rejection_rate_`` the fraction of
@@ -198,6 +201,16 @@ class LatentDiffusionResampler(BaseDiffusionResampler):
         part of ``d`` the target does not explain is noise in the features
         that flattens a linear head's slope over the rare range.  None keeps
         the interpolated target.
+    target_gate : float > 0 or None, default=0.5
+        Regression with interpolated starts: a candidate is rejected (redrawn,
+        then dropped, as by the Mahalanobis gate) when its target is off what
+        its two parent rows imply under a HistGradientBoosting model of the
+        real rows, by more than ``target_gate`` times the 95% quantile of the
+        real rows' cross-fitted absolute residuals in its bin and the two
+        next to it (:class:`skltsynth.policy.target_gate.PairTargetGate`).
+        It removes rows interpolated across two branches of a bin (the
+        segment between ``z`` and ``-z`` of ``y = z ** 2`` has a small true
+        target but a large interpolated one).  None disables it.
     gate_quantile : float in (0, 1] or None, default=0.95
         Mahalanobis gate: a synthetic row is kept when its distance to the
         shrunk Gaussian of its bin/class is within this quantile of the real
@@ -226,6 +239,9 @@ device, random_state, verbose
     rejection_rate_ : float
         Fraction of all generated candidates (retries included) that failed
         the gate; 0.0 when the gate is off.
+    target_rejection_rate_ : float
+        Fraction of all generated candidates (retries included) whose target
+        failed the target gate (``target_gate``); 0.0 when it is off.
 %(guidance_attributes)s
     n_planned_ : int
         Synthetic rows planned before the gate dropped any (``n_synthetic_``
@@ -273,6 +289,7 @@ device, random_state, verbose
         "start": [StrOptions({"auto", "interpolate", "real"})],
         "snap_discrete": ["boolean", StrOptions({"auto"})],
         "retarget": [StrOptions({"ridge"}), None],
+        "target_gate": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "gate_quantile": [Interval(numbers.Real, 0, 1, closed="right"), None],
         "max_retries": [Interval(numbers.Integral, 0, None, closed="left")],
     }
@@ -305,6 +322,7 @@ device, random_state, verbose
         start="auto",
         snap_discrete="auto",
         retarget="ridge",
+        target_gate=0.5,
         gate_quantile=0.95,
         max_retries=1,
         sampling_strategy="auto",
@@ -392,18 +410,21 @@ device, random_state, verbose
         return self.start
 
     def _draw(self, engine, X, y, plan, groups, pools, generator):
-        """One batch of candidates for ``groups``: rows and their targets.
+        """One batch of candidates for ``groups``: rows, their targets and parents.
 
         ``start="interpolate"``: a SMOTER row between two real rows of the
         group's pool (:func:`~skltsynth.resamplers._smoter.interpolate_in_pools`),
         its target interpolated with the same weight, is the SDEdit start and
         the condition; the denoiser only moves it towards the data of that
         target.  ``start="real"``: a real row of the pool, and the plan's
-        synthetic target.
+        synthetic target.  ``pairs`` (the parents and weight of every
+        interpolated row, for the target gate) is None for real starts.
         """
         classes = plan.task == "classification"
+        pairs = None
         if self._start_mode(plan.task) == "interpolate":
-            x0, targets = interpolate_in_pools(X, None if classes else y, groups, pools, self._rng)
+            x0, targets, pairs = interpolate_in_pools(X, None if classes else y, groups, pools,
+                                                      self._rng, return_pairs=True)
             if classes:
                 targets = plan.group_values[groups]
             x_start = (None if self._strength(plan.task) >= 1.0
@@ -418,7 +439,7 @@ device, random_state, verbose
             rows = self._levels.transform(rows)
         if self._retarget is not None:
             targets = self._retarget.transform(x0, rows, targets)
-        return rows, targets
+        return rows, targets, pairs
 
     @staticmethod
     def _cond_type(plan):
@@ -445,19 +466,22 @@ device, random_state, verbose
         pools = (plan.seed_pool(min_rows=2)
                  if interpolate or self._strength(plan.task) < 1.0 else None)
         generator = self._torch_generator()
-        X_new, targets = self._draw(engine, X, y, plan, groups, pools, generator)
-        self.rejection_rate_ = 0.0
+        X_new, targets, pairs = self._draw(engine, X, y, plan, groups, pools, generator)
+        self.rejection_rate_ = self.target_rejection_rate_ = 0.0
         self.n_planned_ = len(groups)
-        if self.gate_quantile is not None:
-            keep = self._gate(engine, X, y, plan, X_new, groups, targets, pools, generator)
+        checks_targets = pairs is not None and not classes and self.target_gate is not None
+        if self.gate_quantile is not None or checks_targets:
+            keep = self._gate(engine, X, y, plan, X_new, groups, targets, pairs, pools, generator)
             X_new, groups, targets = X_new[keep], groups[keep], targets[keep]
             if keep.sum() < 0.5 * keep.size:
                 warnings.warn(
                     f"{type(self).__name__}: only {int(keep.sum())} of {keep.size} planned "
-                    "synthetic rows passed the quality gate; the others were dropped "
-                    "(sampling_strategy_ lists the rows kept per bin or class).",
+                    "synthetic rows passed the quality gates (rejection_rate_; "
+                    "target_rejection_rate_ for targets off what their parent rows imply); "
+                    "the others were dropped (sampling_strategy_ lists the rows kept per bin "
+                    "or class).",
                     UserWarning, stacklevel=4)
-        if not classes:
+        if not classes and targets.size:
             # an interpolated target may lie in a neighbouring bin: count every row
             # in the bin of the target it carries
             groups = assign_bins(targets, plan.bin_edges)
@@ -467,32 +491,59 @@ device, random_state, verbose
         self._finish()
         return SyntheticRows(X_new, targets, None)
 
-    def _gate(self, engine, X, y, plan, X_new, groups, targets, pools, generator):
+    def _gate(self, engine, X, y, plan, X_new, groups, targets, pairs, pools, generator):
         """Score, redraw rejected rows ``max_retries`` times; mask of the rows that pass.
 
+        A candidate passes when the Mahalanobis gate of its bin or class
+        (``gate_quantile``) and, for interpolated rows of a continuous target,
+        the target gate (``target_gate``,
+        :class:`~skltsynth.policy.target_gate.PairTargetGate`) both accept it.
         Updates ``X_new`` and ``targets`` in place with accepted redraws; sets
-        ``rejection_rate_``.
+        ``rejection_rate_`` and ``target_rejection_rate_``.
         """
-        gate = MahalanobisGate(quantile=float(self.gate_quantile), max_radius=1,
-                               random_state=self._rng)
-        gate.fit(X, plan.groups, n_groups=plan.n_groups, ordered=plan.task == "regression")
-        score = gate.score(X_new, groups)
-        n_drawn, n_rejected = len(groups), int((score > 1.0).sum())
+        row_gate = target_gate = None
+        if self.gate_quantile is not None:
+            row_gate = MahalanobisGate(quantile=float(self.gate_quantile), max_radius=1,
+                                       random_state=self._rng)
+            row_gate.fit(X, plan.groups, n_groups=plan.n_groups,
+                         ordered=plan.task == "regression")
+        if pairs is not None and plan.task == "regression" and self.target_gate is not None:
+            target_gate = PairTargetGate(tolerance=float(self.target_gate), random_state=self._rng)
+            target_gate.fit(X, y, plan.groups, n_groups=plan.n_groups)
+
+        def score(rows, rows_targets, rows_pairs, rows_groups):
+            """Worst of the two gates' ratios, and where the target gate alone rejects."""
+            ratio = np.zeros(len(rows_groups))
+            if row_gate is not None:
+                ratio = row_gate.score(rows, rows_groups)
+            off_target = np.zeros(len(rows_groups), dtype=bool)
+            if target_gate is not None:
+                target_ratio = target_gate.score(rows, rows_targets, rows_pairs, rows_groups)
+                off_target = target_ratio > 1.0
+                ratio = np.maximum(ratio, target_ratio)
+            return ratio, off_target
+
+        score_now, off_target = score(X_new, targets, pairs, groups)
+        n_drawn, n_rejected = len(groups), int((score_now > 1.0).sum())
+        n_off_target = int(off_target.sum())
         for _ in range(int(self.max_retries)):
-            rejected = np.flatnonzero(np.isfinite(score) & (score > 1.0))
+            rejected = np.flatnonzero(np.isfinite(score_now) & (score_now > 1.0))
             if rejected.size == 0:
                 break
             # redraw in blocks, keeping the better row of each pair: the
             # candidates never hold more than one block
             for chunk in batches(rejected.size, _RETRY_BLOCK_ROWS):
                 redo = rejected[chunk]
-                cand, cand_targets = self._draw(engine, X, y, plan, groups[redo], pools, generator)
-                cand_score = gate.score(cand, groups[redo])
+                cand, cand_targets, cand_pairs = self._draw(engine, X, y, plan, groups[redo],
+                                                            pools, generator)
+                cand_score, cand_off = score(cand, cand_targets, cand_pairs, groups[redo])
                 n_drawn += redo.size
                 n_rejected += int((cand_score > 1.0).sum())
-                better = cand_score < score[redo]
+                n_off_target += int(cand_off.sum())
+                better = cand_score < score_now[redo]
                 X_new[redo[better]] = cand[better]
                 targets[redo[better]] = cand_targets[better]
-                score[redo[better]] = cand_score[better]
+                score_now[redo[better]] = cand_score[better]
         self.rejection_rate_ = n_rejected / n_drawn
-        return score <= 1.0
+        self.target_rejection_rate_ = n_off_target / n_drawn
+        return score_now <= 1.0
