@@ -94,3 +94,14 @@ def test_gate_refuses_too_few_rows_and_mismatched_shapes():
         PairTargetGate().fit(X, np.arange(6.0), np.zeros(6, int))
     with pytest.raises(ValueError, match="shape"):
         PairTargetGate().fit(np.zeros((20, 2)), np.arange(19.0), np.zeros(20, int))
+
+
+def test_a_gate_that_rejects_nothing_leaves_the_rows_as_without_it():
+    X, y, _, _, _ = _two_branches(n=300)
+    tiny = dict(train_steps=30, sampling_steps=3, hidden_dim=16, n_layers=1, batch_size=64)
+    loose = LatentDiffusionResampler(random_state=0, target_gate=1e12, **tiny)
+    X_a, y_a = loose.fit_resample(X, y)
+    X_b, y_b = LatentDiffusionResampler(random_state=0, target_gate=None, **tiny).fit_resample(X, y)
+    assert loose.target_rejection_rate_ == 0.0
+    np.testing.assert_array_equal(X_a, X_b)
+    np.testing.assert_array_equal(y_a, y_b)

@@ -45,6 +45,10 @@ __all__ = ["LatentDiffusionResampler"]
 #: Rejected rows redrawn at once by the quality gate's retries (bounds memory).
 _RETRY_BLOCK_ROWS = 65536
 
+#: Stream of the target gate's model (``self._stream_rng(_TARGET_GATE_STREAM)``): fitting
+#: it leaves the rows' draws as they are without the gate.
+_TARGET_GATE_STREAM = 300
+
 #: A DIR bin is only given synthetic rows when it and its two neighbouring
 #: bins hold at least this many real rows (fewer cannot show the denoiser, nor
 #: the gate, what the bin looks like).
@@ -508,7 +512,8 @@ device, random_state, verbose
             row_gate.fit(X, plan.groups, n_groups=plan.n_groups,
                          ordered=plan.task == "regression")
         if pairs is not None and plan.task == "regression" and self.target_gate is not None:
-            target_gate = PairTargetGate(tolerance=float(self.target_gate), random_state=self._rng)
+            target_gate = PairTargetGate(tolerance=float(self.target_gate),
+                                         random_state=self._stream_rng(_TARGET_GATE_STREAM))
             target_gate.fit(X, y, plan.groups, n_groups=plan.n_groups)
 
         def score(rows, rows_targets, rows_pairs, rows_groups):
