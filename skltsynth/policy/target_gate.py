@@ -41,11 +41,15 @@ from sklearn.model_selection import KFold, cross_val_predict
 from .._random import check_random_state
 from .._torch_utils import batches
 
-__all__ = ["PairTargetGate"]
+__all__ = ["MIN_FIT_ROWS", "PairTargetGate"]
 
 #: Most real rows the model is fitted on (a uniform sample beyond; the other rows'
 #: residuals are then out of sample by construction).
 MAX_FIT_ROWS = 20_000
+#: Folds of the cross-fitted residuals.
+DEFAULT_CV = 5
+#: Fewest real rows the gate is fitted on (two per fold); LatentDiff skips it below.
+MIN_FIT_ROWS = 2 * DEFAULT_CV
 #: Rows a bin's neighbourhood needs for a threshold of its own (else the global one).
 MIN_THRESHOLD_ROWS = 5
 #: Rows predicted at once (bounds the float64 copies of wide rows).
@@ -94,7 +98,7 @@ class PairTargetGate:
     True
     """
 
-    def __init__(self, tolerance=0.5, quantile=0.95, cv=5, max_components=32,
+    def __init__(self, tolerance=0.5, quantile=0.95, cv=DEFAULT_CV, max_components=32,
                  max_rows=MAX_FIT_ROWS, random_state=None):
         self.tolerance = tolerance
         self.quantile = quantile

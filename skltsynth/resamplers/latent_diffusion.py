@@ -29,7 +29,7 @@ from ..policy.priority import bin_errors
 from ..policy.levels import DiscreteLevels
 from ..policy.quality import MahalanobisGate
 from ..policy.retarget import LinearRetarget
-from ..policy.target_gate import PairTargetGate
+from ..policy.target_gate import MIN_FIT_ROWS, PairTargetGate
 from ..policy.targets import (
     assign_bins,
     capped_allocation,
@@ -214,7 +214,8 @@ class LatentDiffusionResampler(BaseDiffusionResampler):
         next to it (:class:`skltsynth.policy.target_gate.PairTargetGate`).
         It removes rows interpolated across two branches of a bin (the
         segment between ``z`` and ``-z`` of ``y = z ** 2`` has a small true
-        target but a large interpolated one).  None disables it.
+        target but a large interpolated one).  None disables it; it is not
+        applied to fewer than ``MIN_FIT_ROWS`` (10) real rows.
     gate_quantile : float in (0, 1] or None, default=0.95
         Mahalanobis gate: a synthetic row is kept when its distance to the
         shrunk Gaussian of its bin/class is within this quantile of the real
@@ -242,7 +243,8 @@ device, random_state, verbose
         actually taken are ``engine_.n_train_steps_``.
     rejection_rate_ : float
         Fraction of all generated candidates (retries included) that failed
-        the gate; 0.0 when the gate is off.
+        either gate (``gate_quantile``, ``target_gate``); 0.0 when both are
+        off.
     target_rejection_rate_ : float
         Fraction of all generated candidates (retries included) whose target
         failed the target gate (``target_gate``); 0.0 when it is off.
@@ -511,7 +513,8 @@ device, random_state, verbose
                                        random_state=self._rng)
             row_gate.fit(X, plan.groups, n_groups=plan.n_groups,
                          ordered=plan.task == "regression")
-        if pairs is not None and plan.task == "regression" and self.target_gate is not None:
+        if (pairs is not None and plan.task == "regression" and self.target_gate is not None
+                and X.shape[0] >= MIN_FIT_ROWS):
             target_gate = PairTargetGate(tolerance=float(self.target_gate),
                                          random_state=self._stream_rng(_TARGET_GATE_STREAM))
             target_gate.fit(X, y, plan.groups, n_groups=plan.n_groups)
