@@ -27,8 +27,9 @@ comparison of ``t`` with ``f(x)`` alone does (it dropped rows of the top
 range, LatentDiff user guide).  A row passes when its discrepancy is at most
 ``tolerance`` times the ``quantile`` quantile of the real rows' absolute
 residuals in its bin and the two bins next to it.  On wide embeddings the
-model is fitted on at most ``max_components`` principal components (a
-HistGradientBoosting model on 1,536 columns takes minutes of CPU).
+model is fitted on at most ``max_components`` principal components (on
+STS-B-DIR's 5,249 x 1,536 rows one HistGradientBoosting fit took 17 s on two
+cores, and the gate makes six).
 """
 
 from __future__ import annotations
