@@ -2,7 +2,8 @@
 
 Between the estimators (:mod:`skltsynth.resamplers`, :mod:`skltsynth.heads`)
 and the torch engines (:mod:`skltsynth.engines`); nothing here fits a model of
-the data itself beyond quick linear ones (the priority model, the retarget slope).
+the data itself beyond quick auxiliary ones (the priority model, the retarget
+slope, the target gate's gradient-boosting model).
 
 * :mod:`.targets` -- classes and DIR bins, LDS weights, the resampling plan;
 * :mod:`.allocation` -- how many synthetic rows each class or bin gets;
@@ -10,6 +11,7 @@ the data itself beyond quick linear ones (the priority model, the retarget slope
 * :mod:`.quality` -- the Mahalanobis quality gate;
 * :mod:`.levels` -- discrete tabular columns: synthetic values put on their levels;
 * :mod:`.retarget` -- targets of rows the denoiser moved, moved by a ridge model of the real rows;
+* :mod:`.target_gate` -- interpolated rows whose target is off what their parent rows imply;
 * :mod:`.confidence` -- Memory-DDPM's confidence weights;
 * :mod:`.guidance` -- the one guidance object, :class:`~.guidance.LongtailGuidance`.
 """

@@ -475,9 +475,10 @@ device, random_state, verbose
         X_new, targets, pairs = self._draw(engine, X, y, plan, groups, pools, generator)
         self.rejection_rate_ = self.target_rejection_rate_ = 0.0
         self.n_planned_ = len(groups)
-        checks_targets = pairs is not None and not classes and self.target_gate is not None
-        if self.gate_quantile is not None or checks_targets:
-            keep = self._gate(engine, X, y, plan, X_new, groups, targets, pairs, pools, generator)
+        row_gate, target_gate = self._fit_gates(X, y, plan, pairs)
+        if row_gate is not None or target_gate is not None:
+            keep = self._gate(engine, X, y, plan, X_new, groups, targets, pools, generator,
+                              row_gate, target_gate, pairs)
             X_new, groups, targets = X_new[keep], groups[keep], targets[keep]
             if keep.sum() < 0.5 * keep.size:
                 warnings.warn(
@@ -497,15 +498,14 @@ device, random_state, verbose
         self._finish()
         return SyntheticRows(X_new, targets, None)
 
-    def _gate(self, engine, X, y, plan, X_new, groups, targets, pairs, pools, generator):
-        """Score, redraw rejected rows ``max_retries`` times; mask of the rows that pass.
+    def _fit_gates(self, X, y, plan, pairs):
+        """The fitted gates that apply, ``(row_gate, target_gate)``, each or both None.
 
-        A candidate passes when the Mahalanobis gate of its bin or class
-        (``gate_quantile``) and, for interpolated rows of a continuous target,
-        the target gate (``target_gate``,
-        :class:`~skltsynth.policy.target_gate.PairTargetGate`) both accept it.
-        Updates ``X_new`` and ``targets`` in place with accepted redraws; sets
-        ``rejection_rate_`` and ``target_rejection_rate_``.
+        ``row_gate``: the Mahalanobis gate of bins or classes
+        (``gate_quantile``); ``target_gate``: for interpolated rows (``pairs``
+        not None) of a continuous target, with at least ``MIN_FIT_ROWS`` real
+        rows, :class:`~skltsynth.policy.target_gate.PairTargetGate`
+        (``target_gate``), fitted from its own random stream.
         """
         row_gate = target_gate = None
         if self.gate_quantile is not None:
@@ -518,6 +518,17 @@ device, random_state, verbose
             target_gate = PairTargetGate(tolerance=float(self.target_gate),
                                          random_state=self._stream_rng(_TARGET_GATE_STREAM))
             target_gate.fit(X, y, plan.groups, n_groups=plan.n_groups)
+        return row_gate, target_gate
+
+    def _gate(self, engine, X, y, plan, X_new, groups, targets, pools, generator,
+              row_gate, target_gate, pairs):
+        """Score, redraw rejected rows ``max_retries`` times; mask of the rows that pass.
+
+        A candidate passes when every given gate accepts it (``row_gate``,
+        ``target_gate``: see :meth:`_fit_gates`; ``pairs`` are the parents of
+        ``X_new``).  Updates ``X_new`` and ``targets`` in place with accepted
+        redraws; sets ``rejection_rate_`` and ``target_rejection_rate_``.
+        """
 
         def score(rows, rows_targets, rows_pairs, rows_groups):
             """Worst of the two gates' ratios, and where the target gate alone rejects."""
