@@ -28,6 +28,7 @@ import torch
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from skltsynth.benchmark.guided import probe_cost_line, write_report  # noqa: E402
 from skltsynth.datasets import load_stsb_dir  # noqa: E402
 from skltsynth.heads.epistemic import EpistemicHeadRegressor  # noqa: E402
 from skltsynth.policy.guidance import LongtailGuidance, refit_sampler  # noqa: E402
@@ -81,14 +82,8 @@ def main(argv=None):
     ]
     if scale > 0:
         _, t_num, _ = timed(LongtailGuidance(head, scale=scale))
-        lines.append(f"Probe cost: auto {t_auto:.1f} s vs the same scale as a number "
-                     f"{t_num:.1f} s: +{t_auto - t_num:.1f} s, {(t_auto - t_num) / t_cold:.2f} x "
-                     f"the cold fit ({t_cold:.1f} s).")
-    lines += [f"Warning: {w}" for w in warned]
-    text = "\n".join(lines)
-    print(text, flush=True)
-    if args.out:
-        pathlib.Path(args.out).write_text(text + "\n")
+        lines.append(probe_cost_line(t_auto, t_num, t_cold))
+    write_report(lines, warned, args.out)
 
 
 if __name__ == "__main__":

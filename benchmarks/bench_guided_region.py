@@ -47,6 +47,7 @@ import torch
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from skltsynth.benchmark.guided import probe_cost_line, write_report  # noqa: E402
 from skltsynth.datasets import load_clinc150_lt, load_demo  # noqa: E402
 from skltsynth.heads.epistemic import EpistemicHeadClassifier  # noqa: E402
 from skltsynth.policy.guidance import (  # noqa: E402
@@ -183,21 +184,14 @@ def main(argv=None):
         lines.append(line(f"{s:g}{mark}", *rows[s]))
     if auto is not None:
         lines.append(line(f"**auto** (picked {auto['scale']:g})", *auto["rows"]))
-        extra = auto["rows"][2] - rows[auto["scale"]][2] if auto["scale"] in rows else None
         probe = "; ".join(
             f"{r['scale']:g}: x{r['signal_ratio']:.2f} / x{r.get('p_ratio', float('nan')):.2f}"
             f"{' ok' if r.get('accepted') else ''}" for r in auto["probe"][1:])
         lines += ["", f"`scale=\"auto\"` probe ({len(auto['probe']) - 1} scales; signal ratio / "
                   f"P ratio on the probe rows): {probe}."]
-        if extra is not None:
-            lines.append(f"Probe cost: auto row {auto['rows'][2]:.1f} s vs the same scale as a "
-                         f"number {rows[auto['scale']][2]:.1f} s: +{extra:.1f} s, "
-                         f"{extra / rows[0.0][2]:.2f} x the cold fit ({rows[0.0][2]:.1f} s).")
-        lines += [f"Warning: {w}" for w in auto["warnings"]]
-    text = "\n".join(lines)
-    print(text, flush=True)
-    if args.out:
-        pathlib.Path(args.out).write_text(text + "\n")
+        if auto["scale"] in rows:
+            lines.append(probe_cost_line(auto["rows"][2], rows[auto["scale"]][2], rows[0.0][2]))
+    write_report(lines, [] if auto is None else auto["warnings"], args.out)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,9 @@ is derived from that generator, never from global state:
   the seed and its keys, not on the order in which streams are made, so the
   in-memory and the distributed paths draw the same rows for a class;
 * :func:`torch_generator` makes an explicitly seeded :class:`torch.Generator`
-  on a device.
+  on a device;
+* :func:`random_subset` picks a sorted random subset of rows, the one way
+  the package bounds the rows a fit or a summary reads.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ __all__ = [
     "child_torch_generator",
     "derive_rng",
     "draw_seed",
+    "random_subset",
     "torch_generator",
 ]
 
@@ -78,6 +81,44 @@ def draw_seed(random_state=None):
     seed : int
     """
     return int(check_random_state(random_state).integers(0, _SEED_BOUND))
+
+
+def random_subset(random_state, population, size):
+    """A sorted random subset of ``size`` items of ``population``, without replacement.
+
+    Parameters
+    ----------
+    random_state : None, int, RandomState, Generator or callable
+        Source of the draw (:func:`check_random_state`); a callable returning
+        one is called only when a draw is needed, so a caller can defer
+        making a stream.  Not used when ``size`` covers the population.
+    population : int or array-like of int
+        ``n`` for the indices ``0 .. n - 1``, or the indices to choose from.
+    size : int
+        How many to keep.
+
+    Returns
+    -------
+    subset : ndarray of int64
+        Every item of ``population`` in order when ``size`` is at least its
+        length; otherwise ``size`` of them, sorted.
+
+    Examples
+    --------
+    >>> from skltsynth._random import random_subset
+    >>> random_subset(0, 4, 10).tolist()
+    [0, 1, 2, 3]
+    >>> picked = random_subset(0, 100, 5)
+    >>> len(picked), bool((picked[1:] > picked[:-1]).all())
+    (5, True)
+    """
+    items = (np.arange(int(population), dtype=np.int64)
+             if isinstance(population, (numbers.Integral, np.integer))
+             else np.asarray(population, dtype=np.int64))
+    if int(size) >= items.size:
+        return items
+    rng = random_state() if callable(random_state) else check_random_state(random_state)
+    return np.sort(rng.choice(items, size=int(size), replace=False))
 
 
 def derive_rng(seed, *keys):

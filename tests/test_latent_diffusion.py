@@ -124,6 +124,37 @@ def test_class_sdedit_starts_include_transfer_rows(cls_name, monkeypatch):
                   & (np.linalg.norm(x0, axis=1) <= norms.max() + 1e-4))
 
 
+def test_gate_redraws_continue_the_transfer_stream(monkeypatch):
+    # the quality gate's redraws call _start_rows again: they draw their transfer
+    # rows from where the first draw left the fit's transfer stream, not from a
+    # fresh copy of it (which would repeat the first draw's choices), and the
+    # class summaries are built once per fit
+    from skltsynth.engines import class_transfer
+    from skltsynth.resamplers import _diffusion_base
+
+    states, summaries = [], []
+    real_replace, real_summaries = (_diffusion_base.replace_with_transfer_rows,
+                                    class_transfer.class_summaries)
+
+    def replace_spy(rows, groups, table, fraction, scale, rng):
+        states.append(rng.bit_generator.state["state"]["state"])
+        return real_replace(rows, groups, table, fraction, scale, rng)
+
+    def summaries_spy(*args, **kwargs):
+        summaries.append(1)
+        return real_summaries(*args, **kwargs)
+
+    monkeypatch.setattr(_diffusion_base, "replace_with_transfer_rows", replace_spy)
+    monkeypatch.setattr(_diffusion_base, "class_summaries", summaries_spy)
+    X, y = _classification()
+    res = LatentDiffusionResampler(gate_quantile=0.3, max_retries=2, random_state=0, **TINY)
+    res.fit_resample(X, y)
+    assert res.rejection_rate_ > 0 and len(states) >= 2  # the gate redrew
+    assert len(set(states)) == len(states)
+    assert len(summaries) == 1
+    assert res._transfer_cache is None  # dropped at the end of the fit
+
+
 def test_classification_synthetic_ratio_rescales_plan():
     X, y = _classification()
     res = LatentDiffusionResampler(synthetic_ratio=0.5, random_state=0, **TINY)

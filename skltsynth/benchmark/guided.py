@@ -13,7 +13,7 @@ import numpy as np
 from .registry import resolve_class
 
 __all__ = ["GUIDANCE_FAST_PARAMS", "GUIDANCE_SCALE", "MINING_ROUNDS", "GuidedResampler",
-           "MinedResampler", "skltsynth_variant"]
+           "MinedResampler", "probe_cost_line", "skltsynth_variant", "write_report"]
 
 #: Fast settings of the Epistemic Head fitted for the guided variants
 #: (defaults ``max_epochs=50, head_max_epochs=20``).
@@ -162,3 +162,53 @@ def skltsynth_variant(ref, guided=False, mined=False, **params):
         return GuidedResampler(sampler, guidance_scale=GUIDANCE_SCALE) if guided else sampler
 
     return factory
+
+
+def probe_cost_line(t_auto, t_number, t_cold):
+    """The report line of what ``scale="auto"``'s probe costs.
+
+    Parameters
+    ----------
+    t_auto : float
+        Seconds of the draw with ``scale="auto"``.
+    t_number : float
+        Seconds of the same draw with the picked scale given as a number.
+    t_cold : float
+        Seconds of the cold fit (engine training included).
+
+    Returns
+    -------
+    line : str
+
+    Examples
+    --------
+    >>> probe_cost_line(3.0, 2.0, 10.0)
+    'Probe cost: auto 3.0 s vs the same scale as a number 2.0 s: +1.0 s, 0.10 x the cold fit (10.0 s).'
+    """
+    extra = t_auto - t_number
+    return (f"Probe cost: auto {t_auto:.1f} s vs the same scale as a number {t_number:.1f} s: "
+            f"+{extra:.1f} s, {extra / t_cold:.2f} x the cold fit ({t_cold:.1f} s).")
+
+
+def write_report(lines, warned, out=None):
+    """Print a guided benchmark's report (its warnings last) and write it to ``out``.
+
+    Parameters
+    ----------
+    lines : list of str
+    warned : list of str
+        Warnings of the ``scale="auto"`` draw, one line each.
+    out : str, pathlib.Path or None, default=None
+        File to write the report to as well.
+
+    Returns
+    -------
+    text : str
+    """
+    import pathlib
+
+    text = "\n".join([*lines, *(f"Warning: {w}" for w in warned)])
+    print(text, flush=True)
+    if out:
+        pathlib.Path(out).write_text(text + "\n")
+    return text

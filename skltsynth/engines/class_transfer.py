@@ -39,6 +39,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._defaults import CLASS_SHOTS
+from .._random import random_subset
 from .neighbour_span import unit_rows
 
 __all__ = ["TRANSFER_DEVIATIONS", "TRANSFER_DONORS", "TRANSFER_FRACTION", "TRANSFER_SCALE",
@@ -89,11 +90,7 @@ def class_summary(X_class, rng, max_rows=TRANSFER_DEVIATIONS):
     if n == 0:
         raise ValueError("A class summary needs at least one row.")
     centre = U.mean(axis=0)
-    if n <= max_rows:
-        return centre, U - centre, n
-    rng = rng() if callable(rng) else rng
-    rows = U[np.sort(rng.choice(n, max_rows, replace=False))]
-    return centre, rows - centre, n
+    return centre, U[random_subset(rng, n, max_rows)] - centre, n
 
 
 def transfer_table(summaries, receivers, *, n_donors=TRANSFER_DONORS,

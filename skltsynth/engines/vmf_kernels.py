@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._random import check_random_state
+from .._random import random_subset
 from .vmf import kappa_from_cosine, nearest_neighbor_cosine
 
 __all__ = ["FALLBACK_ROWS", "fallback_rows", "global_fallback_kappa", "local_kappa",
@@ -183,10 +183,7 @@ def fallback_rows(n, random_state=None):
     -------
     rows : ndarray of int64
     """
-    if n <= FALLBACK_ROWS:
-        return np.arange(n, dtype=np.int64)
-    rng = check_random_state(random_state)
-    return np.sort(rng.choice(n, size=FALLBACK_ROWS, replace=False)).astype(np.int64)
+    return random_subset(random_state, n, FALLBACK_ROWS)
 
 
 def global_fallback_kappa(X_sub, *, kappa="moment", bandwidth=1.0, kappa_max=1e5,

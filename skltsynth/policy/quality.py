@@ -33,7 +33,7 @@ import numbers
 import numpy as np
 from sklearn.covariance import ledoit_wolf_shrinkage
 
-from .._random import check_random_state
+from .._random import check_random_state, random_subset
 from .._torch_utils import batches
 
 __all__ = ["MahalanobisGate"]
@@ -265,8 +265,7 @@ class MahalanobisGate:
         """Within-group residuals (leave-one-out means), one covariance for all groups."""
         n_g = counts[groups]
         rows = np.flatnonzero(n_g >= 2)
-        if rows.size > _POOLED_MAX_ROWS:  # a random subsample bounds time and memory
-            rows = np.sort(rng.choice(rows, size=_POOLED_MAX_ROWS, replace=False))
+        rows = random_subset(rng, rows, _POOLED_MAX_ROWS)  # bounds time and memory
         means = np.zeros((len(counts), X.shape[1]))
         for chunk in batches(X.shape[0], _BLOCK_ROWS):  # group sums, block by block
             np.add.at(means, groups[chunk], np.asarray(X[chunk], dtype=np.float64))

@@ -36,7 +36,7 @@ import numpy as np
 from sklearn.linear_model import RidgeCV
 from sklearn.preprocessing import StandardScaler
 
-from .._random import check_random_state
+from .._random import random_subset
 
 __all__ = ["MAX_FIT_ROWS", "RIDGE_ALPHAS", "LinearRetarget"]
 
@@ -92,8 +92,7 @@ class LinearRetarget:
             raise ValueError(f"LinearRetarget.fit takes X of shape (n, d) and y of shape (n,); "
                              f"got {X.shape} and {y.shape}.")
         if X.shape[0] > self.max_rows:  # sample before the float64 copy: memory stays bounded
-            rows = np.sort(check_random_state(self.random_state).choice(
-                X.shape[0], self.max_rows, replace=False))
+            rows = random_subset(self.random_state, X.shape[0], self.max_rows)
             X, y = X[rows], y[rows]
         X = X.astype(np.float64, copy=False)
         scaler = StandardScaler().fit(X)

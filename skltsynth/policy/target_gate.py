@@ -39,7 +39,7 @@ from sklearn.decomposition import PCA
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.model_selection import KFold, cross_val_predict
 
-from .._random import check_random_state
+from .._random import check_random_state, random_subset
 from .._torch_utils import batches
 
 __all__ = ["MIN_FIT_ROWS", "PairTargetGate"]
@@ -135,8 +135,7 @@ class PairTargetGate:
                              f"(cv={self.cv} folds); got {X.shape[0]}.")
         rng = check_random_state(self.random_state)
         n = X.shape[0]
-        fit_rows = (np.sort(rng.choice(n, self.max_rows, replace=False))
-                    if n > self.max_rows else np.arange(n))
+        fit_rows = random_subset(rng, n, self.max_rows)
         X_fit = np.asarray(X[fit_rows], dtype=np.float64)
         self._pca = None
         if X.shape[1] > self.max_components:

@@ -433,14 +433,35 @@ device, random_state, verbose
             return None
         if getattr(self, "target_type_", None) == "classification":
             rows = pooled_span_rows(X, groups, pools, self._rng, device=self.device_)
-            table = transfer_table(
-                class_summaries(X, plan.groups, lambda b: self._stream_rng(_TRANSFER_STREAM, b)),
-                np.unique(groups))
-            replace_with_transfer_rows(rows, groups, table, TRANSFER_FRACTION, TRANSFER_SCALE,
-                                       self._stream_rng(_TRANSFER_STREAM))
+            summaries, transfer_rng = self._class_transfer(X, plan)
+            replace_with_transfer_rows(rows, groups, transfer_table(summaries, np.unique(groups)),
+                                       TRANSFER_FRACTION, TRANSFER_SCALE, transfer_rng)
         else:
             rows = X[draw_seed_rows(groups, pools, self._rng)]
         return torch.as_tensor(np.asarray(rows, dtype=np.float32))
+
+    def _class_transfer(self, X, plan):
+        """Class summaries and transfer stream of this fit, made once per ``plan``.
+
+        The quality gate's redraws call :meth:`_start_rows` again: they reuse
+        the summaries (a pure function of the rows and the class streams) and
+        continue the one transfer stream, so a redraw does not repeat the
+        first draw's transfer choices.  :meth:`_finish` drops the cache.
+
+        Returns
+        -------
+        summaries : dict of int to tuple
+            :func:`~skltsynth.engines.class_transfer.class_summaries` of every class.
+        rng : numpy.random.Generator
+            The fit's transfer stream (``_TRANSFER_STREAM``).
+        """
+        cached = getattr(self, "_transfer_cache", None)
+        if cached is None or cached[0] is not plan:
+            summaries = class_summaries(X, plan.groups,
+                                        lambda b: self._stream_rng(_TRANSFER_STREAM, b))
+            cached = (plan, summaries, self._stream_rng(_TRANSFER_STREAM))
+            self._transfer_cache = cached
+        return cached[1], cached[2]
 
     def _sample(self, engine, cond, *, cond_type, x_start=None, generator, dtype):
         """Draw one row per condition with this resampler's sampling settings.
@@ -469,6 +490,7 @@ device, random_state, verbose
         return rows.detach().to("cpu").numpy().astype(dtype, copy=False)
 
     def _finish(self):
-        """Move the fitted engine to CPU (bounded GPU memory; picklable)."""
+        """Move the fitted engine to CPU (bounded GPU memory; picklable); drop fit caches."""
+        self._transfer_cache = None
         if getattr(self, "engine_", None) is not None:
             self.engine_ = self.engine_.to_cpu_state()
