@@ -25,6 +25,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._torch_utils import batches
 from .base import SyntheticRows
+from ..policy.prior_shift import NATURAL_SHIFT_WARNING, natural_mse_ratio
 from ..policy.priority import bin_errors
 from ..policy.levels import DiscreteLevels
 from ..policy.quality import MahalanobisGate
@@ -48,6 +49,8 @@ _RETRY_BLOCK_ROWS = 65536
 #: Stream of the target gate's model (``self._stream_rng(_TARGET_GATE_STREAM)``): fitting
 #: it leaves the rows' draws as they are without the gate.
 _TARGET_GATE_STREAM = 300
+#: Stream of the reference residuals of ``natural_mse_ratio_``.
+_PRIOR_SHIFT_STREAM = 301
 
 #: A DIR bin is only given synthetic rows when it and its two neighbouring
 #: bins hold at least this many real rows (fewer cannot show the denoiser, nor
@@ -248,6 +251,14 @@ device, random_state, verbose
     target_rejection_rate_ : float
         Fraction of all generated candidates (retries included) whose target
         failed the target gate (``target_gate``); 0.0 when it is off.
+    natural_mse_ratio_ : float or None
+        Continuous targets: the estimated ratio of a test's MSE with the
+        planned rows to without, for a test distributed as the training
+        data, from the plan's shift of the target distribution alone
+        (:func:`skltsynth.policy.prior_shift.natural_mse_ratio`, on the
+        target gate's cross-fitted residuals).  A warning says so above
+        :data:`~skltsynth.policy.prior_shift.NATURAL_SHIFT_WARNING` (1.10).
+        None for classes, or when the target gate was not fitted.
 %(guidance_attributes)s
     n_planned_ : int
         Synthetic rows planned before the gate dropped any (``n_synthetic_``
@@ -476,6 +487,7 @@ device, random_state, verbose
         self.rejection_rate_ = self.target_rejection_rate_ = 0.0
         self.n_planned_ = len(groups)
         row_gate, target_gate = self._fit_gates(X, y, plan, pairs)
+        self.natural_mse_ratio_ = self._natural_shift(y, plan, target_gate)
         if row_gate is not None or target_gate is not None:
             keep = self._gate(engine, X, y, plan, X_new, groups, targets, pools, generator,
                               row_gate, target_gate, pairs)
@@ -519,6 +531,26 @@ device, random_state, verbose
                                          random_state=self._stream_rng(_TARGET_GATE_STREAM))
             target_gate.fit(X, y, plan.groups, n_groups=plan.n_groups)
         return row_gate, target_gate
+
+    def _natural_shift(self, y, plan, target_gate):
+        """``natural_mse_ratio_`` of the plan (None without a target gate); warns when high."""
+        if target_gate is None:
+            return None
+        n_new = np.zeros(plan.n_groups)
+        for g, k in plan.n_new.items():
+            n_new[g] = k
+        ratio = natural_mse_ratio(y, target_gate.residual_, plan.bin_edges, n_new,
+                                  random_state=self._stream_rng(_PRIOR_SHIFT_STREAM))
+        if ratio > NATURAL_SHIFT_WARNING:
+            warnings.warn(
+                f"{type(self).__name__}: the {int(n_new.sum())} planned rows shift the target's "
+                f"distribution towards its rare range; on a test distributed as these "
+                f"{y.size} rows (a random split) that shift alone is estimated to raise a "
+                f"head's MSE to {ratio:.2f}x of no resampling (natural_mse_ratio_). A "
+                f"balanced test (the DIR protocol) gains from it; for a natural one set a "
+                f"smaller bin_cap (bin_cap=1: at most one row per real row of a bin).",
+                UserWarning, stacklevel=4)
+        return ratio
 
     def _gate(self, engine, X, y, plan, X_new, groups, targets, pools, generator,
               row_gate, target_gate, pairs):
