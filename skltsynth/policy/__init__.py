@@ -12,6 +12,7 @@ slope, the target gate's gradient-boosting model).
 * :mod:`.levels` -- discrete tabular columns: synthetic values put on their levels;
 * :mod:`.retarget` -- targets of rows the denoiser moved, moved by a ridge model of the real rows;
 * :mod:`.target_gate` -- interpolated rows whose target is off what their parent rows imply;
+* :mod:`.prior_shift` -- what a plan's shift of the target distribution costs on a natural test;
 * :mod:`.confidence` -- Memory-DDPM's confidence weights;
 * :mod:`.guidance` -- the one guidance object, :class:`~.guidance.LongtailGuidance`.
 """
