@@ -49,6 +49,7 @@ __all__ = [
     "priority_allocation",
     "priority_shares",
     "shot_groups",
+    "smooth_counts",
     "smoothed_density",
 ]
 
@@ -255,8 +256,30 @@ def smoothed_density(y, bins, kernel="gaussian", ks=5, sigma=2.0, reweight="none
         counts = np.sqrt(counts)
     elif reweight == "inverse":
         counts = np.clip(counts, 5, 1000)
+    return smooth_counts(counts, kernel, ks, sigma)
+
+
+def smooth_counts(counts, kernel="gaussian", ks=5, sigma=2.0):
+    """Per-bin counts convolved with the LDS window (zero padding outside the range).
+
+    Parameters
+    ----------
+    counts : array-like of shape (n_bins,)
+    kernel, ks, sigma
+        Kernel window (see :func:`lds_kernel_window`).
+
+    Returns
+    -------
+    smoothed : ndarray of shape (n_bins,)
+
+    Examples
+    --------
+    >>> from skltsynth.policy.targets import smooth_counts
+    >>> smooth_counts([0.0, 4.0, 0.0], ks=3, sigma=1.0).round(2)
+    array([2.9, 4. , 2.9])
+    """
     window = lds_kernel_window(kernel, ks, sigma)
-    return convolve1d(counts, weights=window, mode="constant")
+    return convolve1d(np.asarray(counts, dtype=np.float64), weights=window, mode="constant")
 
 
 def lds_weights(y, bins, kernel="gaussian", ks=5, sigma=2, reweight="sqrt_inv"):

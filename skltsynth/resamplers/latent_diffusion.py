@@ -257,7 +257,7 @@ device, random_state, verbose
         data, from the plan's shift of the target distribution alone
         (:func:`skltsynth.policy.prior_shift.natural_mse_ratio`, on the
         target gate's cross-fitted residuals).  A warning says so above
-        :data:`~skltsynth.policy.prior_shift.NATURAL_SHIFT_WARNING` (1.10).
+        :data:`~skltsynth.policy.prior_shift.NATURAL_SHIFT_WARNING` (1.05).
         None for classes, or when the target gate was not fitted.
 %(guidance_attributes)s
     n_planned_ : int
