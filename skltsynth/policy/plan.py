@@ -63,6 +63,14 @@ class ResamplingPlan:
         """Total number of synthetic rows requested."""
         return int(sum(self.n_new.values()))
 
+    @property
+    def new_counts(self):
+        """Synthetic rows of every group, ``n_new`` as an array of shape (n_groups,)."""
+        counts = np.zeros(self.n_groups, dtype=np.int64)
+        for g, k in self.n_new.items():
+            counts[g] = k
+        return counts
+
     def new_groups(self):
         """Group index of every synthetic row, each group repeated ``n_new`` times.
 

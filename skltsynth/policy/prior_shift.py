@@ -56,9 +56,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._random import random_subset
+from .._random import check_random_state, random_subset
 from .._torch_utils import batches
-from .targets import smooth_counts
+from .targets import assign_bins, smooth_counts
 
 __all__ = ["NATURAL_SHIFT_WARNING", "natural_mse_ratio"]
 
@@ -67,12 +67,14 @@ __all__ = ["NATURAL_SHIFT_WARNING", "natural_mse_ratio"]
 NATURAL_SHIFT_WARNING = 1.05
 #: Residuals drawn to model ``p(y | x)`` around each row's prediction.
 N_REFERENCE = 500
+#: Rows whose shift is averaged (a uniform sample of larger inputs).
+MAX_ROWS = 20_000
 #: Rows whose ``(rows, N_REFERENCE)`` grid is evaluated at once.
 _BLOCK_ROWS = 2048
 
 
 def natural_mse_ratio(y, residual, bin_edges, n_new, *, n_reference=N_REFERENCE,
-                      random_state=None):
+                      max_rows=MAX_ROWS, random_state=None):
     """Estimated natural-test MSE ratio of adding ``n_new`` rows per bin.
 
     Parameters
@@ -89,8 +91,11 @@ def natural_mse_ratio(y, residual, bin_edges, n_new, *, n_reference=N_REFERENCE,
         Synthetic rows planned per bin.
     n_reference : int, default=N_REFERENCE
         Residuals drawn to model ``p(y | x)``.
+    max_rows : int, default=MAX_ROWS
+        Rows whose shift is averaged (a uniform sample of them when there are
+        more).
     random_state : int, numpy.random.Generator or None, default=None
-        Chooses the reference residuals when there are more rows.
+        Chooses the reference residuals and the rows when there are more.
 
     Returns
     -------
@@ -125,21 +130,19 @@ def natural_mse_ratio(y, residual, bin_edges, n_new, *, n_reference=N_REFERENCE,
     spread = float(np.mean(residual ** 2))
     if y.size == 0 or spread == 0.0 or not n_new.any():
         return 1.0
-
-    def bin_of(values):
-        return np.clip(np.searchsorted(edges, values, side="right") - 1, 0, n_bins - 1)
-
     # both densities LDS-smoothed: an interpolated target fills bins that hold no
     # real row (a target of few levels), and the model's f + e reaches them too
-    real = smooth_counts(np.bincount(bin_of(y), minlength=n_bins))
+    real = smooth_counts(np.bincount(assign_bins(y, edges), minlength=n_bins))
     added = smooth_counts(n_new)
-    weight = np.where(real > 0, (real + added) / np.where(real > 0, real, 1.0), 1.0)
-    reference = residual[random_subset(random_state, residual.size, n_reference)]
-    predicted = y - residual
+    weight = 1.0 + np.divide(added, real, out=np.zeros(n_bins), where=real > 0)
+    rng = check_random_state(random_state)
+    rows = random_subset(rng, y.size, max_rows)  # bounds the time on large inputs
+    reference = residual[random_subset(rng, residual.size, n_reference)]
+    predicted = y[rows] - residual[rows]
     shift_sq = 0.0
-    for chunk in batches(y.size, _BLOCK_ROWS):
+    for chunk in batches(rows.size, _BLOCK_ROWS):
         values = predicted[chunk, None] + reference[None, :]
-        w = weight[bin_of(values)]
+        w = weight[assign_bins(values.ravel(), edges).reshape(values.shape)]
         delta = (w * values).sum(axis=1) / w.sum(axis=1) - values.mean(axis=1)
         shift_sq += float((delta ** 2).sum())
-    return 1.0 + shift_sq / y.size / spread
+    return 1.0 + shift_sq / rows.size / spread

@@ -369,9 +369,7 @@ device, random_state, verbose
         if explicit:
             return plan, strategy
         n_groups = plan.n_groups
-        base = np.zeros(n_groups, dtype=np.int64)
-        for g, k in plan.n_new.items():
-            base[g] = k
+        base = plan.new_counts
         total = int(base.sum()) if ratio is None else int(round(ratio * X.shape[0]))
         if task == "regression":
             counts = plan.group_counts
@@ -536,9 +534,7 @@ device, random_state, verbose
         """``natural_mse_ratio_`` of the plan (None without a target gate); warns when high."""
         if target_gate is None:
             return None
-        n_new = np.zeros(plan.n_groups)
-        for g, k in plan.n_new.items():
-            n_new[g] = k
+        n_new = plan.new_counts
         ratio = natural_mse_ratio(y, target_gate.residual_, plan.bin_edges, n_new,
                                   random_state=self._stream_rng(_PRIOR_SHIFT_STREAM))
         if ratio > NATURAL_SHIFT_WARNING:
